@@ -1,0 +1,137 @@
+import Ajv from 'ajv';
+import envPaths from 'env-paths';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MODES, type Mode } from './modes';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  mode: Mode;
+  tokenFile: string;
+  /** Set only from SESSIONDOCK_TOKEN: it overrides the token file. */
+  token?: string;
+  allowedOrigins: string[];
+  minFreeDiskMb: number;
+  probeIntervalMs: number;
+  dangerouslyListenOnNetwork: boolean;
+}
+
+export const DEFAULT_PORT = 18432;
+/** `localhost` listens on both loopback addresses, 127.0.0.1 and ::1. */
+export const DEFAULT_HOST = 'localhost';
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'dangerouslyListenOnNetwork'],
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    dataDir: { type: 'string', minLength: 1 },
+    mode: { enum: MODES },
+    tokenFile: { type: 'string', minLength: 1 },
+    token: { type: 'string', minLength: 16, maxLength: 1024, pattern: '^[\\x21-\\x7e]+$' },
+    allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^/\\s]+$' } },
+    minFreeDiskMb: { type: 'number', minimum: 0 },
+    probeIntervalMs: { type: 'integer', minimum: 10, maximum: 3600000 },
+    dangerouslyListenOnNetwork: { type: 'boolean' },
+  },
+} as const;
+
+// Environment variables and flags are strings: this instance coerces them to the schema's types.
+const validateConfig = new Ajv({ coerceTypes: 'array', allErrors: false }).compile<Config>(configSchema);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Layer = Partial<Record<keyof Config, unknown>>;
+
+export interface ConfigSources {
+  flags: Layer;
+  env: NodeJS.ProcessEnv;
+}
+
+const fromEnv = (env: NodeJS.ProcessEnv): Layer =>
+  dropUndefined({
+    host: env.SESSIONDOCK_HOST,
+    port: env.SESSIONDOCK_PORT,
+    dataDir: env.SESSIONDOCK_DATA_DIR,
+    mode: env.SESSIONDOCK_MODE,
+    token: env.SESSIONDOCK_TOKEN,
+  });
+
+export const defaultDataDir = () => envPaths('sessiondock', { suffix: '' }).data;
+
+/**
+ * Flags, then SESSIONDOCK_* variables, then <data-dir>/config.json, then defaults. The first layer
+ * that sets a value wins; the result is validated as a whole and a bad value is named with the
+ * place it came from.
+ */
+export function loadConfig({ flags, env }: ConfigSources): Config {
+  const environment = fromEnv(env);
+  const dataDir = resolve(String(flags.dataDir ?? environment.dataDir ?? defaultDataDir()));
+  const file = readConfigFile(join(dataDir, 'config.json'));
+  const defaults: Layer = {
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    mode: 'full-automation',
+    tokenFile: join(dataDir, 'token'),
+    allowedOrigins: [],
+    minFreeDiskMb: 64,
+    probeIntervalMs: 2000,
+    dangerouslyListenOnNetwork: false,
+  };
+  const layers: Array<[string, Layer]> = [
+    ['command line', dropUndefined(flags)],
+    ['environment', environment],
+    [join(dataDir, 'config.json'), file],
+    ['defaults', defaults],
+  ];
+  const merged: Record<string, unknown> = { dataDir };
+  const origin: Record<string, string> = {};
+  for (const [name, layer] of [...layers].reverse()) {
+    for (const [key, value] of Object.entries(layer)) {
+      merged[key] = value;
+      origin[key] = name;
+    }
+  }
+  merged.dataDir = dataDir;
+  if (!validateConfig(merged)) {
+    const error = validateConfig.errors![0];
+    const key = error.instancePath.split('/')[1] ?? String((error.params as { additionalProperty?: string }).additionalProperty);
+    const where = origin[key] ? ` (from ${origin[key]})` : '';
+    const what = error.keyword === 'additionalProperties' ? 'is not a known setting' : error.message;
+    throw new ConfigError(`invalid configuration: ${key}${where} ${what}`);
+  }
+  return { ...merged, tokenFile: resolve(merged.tokenFile) } as Config;
+}
+
+function readConfigFile(path: string): Layer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`invalid configuration: ${path} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`invalid configuration: ${path} must hold a JSON object`);
+  }
+  for (const key of ['dataDir', 'token']) {
+    if (key in parsed) throw new ConfigError(`invalid configuration: ${key} cannot be set in ${path}`);
+  }
+  return parsed as Layer;
+}
+
+function dropUndefined(layer: Layer): Layer {
+  return Object.fromEntries(Object.entries(layer).filter(([, value]) => value !== undefined && value !== ''));
+}

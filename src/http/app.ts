@@ -1,0 +1,45 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from '../log';
+import type { TokenCheck } from '../token';
+import { bearerAuth } from './auth';
+import { errorEnvelope } from './envelope';
+import { guards } from './guards';
+import { mountRoutes, type Route } from './route';
+import { healthRoutes } from './routes/health';
+import { sessionRoutes } from './routes/sessions';
+import type { Services } from './services';
+
+export interface AppOptions {
+  services: Services;
+  tokens: TokenCheck;
+  logger: Logger;
+  allowedOrigins: readonly string[];
+  extraHost?: string;
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** Every route the server serves, in one table: the router mounts it and the docs describe it. */
+export const routeTable = (services: Services): Route<any>[] => [...healthRoutes(services), ...sessionRoutes(services)];
+
+/**
+ * request id → envelope → Host/Origin guards → bearer auth (all of /api/v1) → router (mode gate,
+ * body, handler). Auth comes before routing so that an unknown /api/v1 path tells nothing to a
+ * caller without the token.
+ */
+export function createApp({ services, tokens, logger, allowedOrigins, extraHost }: AppOptions): Koa {
+  const app = new Koa();
+  const router = new Router();
+  mountRoutes(router, routeTable(services), services.modes);
+  const auth = bearerAuth(tokens);
+
+  app.use(services.requests.middleware());
+  app.use(errorEnvelope(logger));
+  app.use(guards({ port: services.port, allowedOrigins, extraHost }));
+  app.use((ctx, next) => (ctx.path === API_PREFIX || ctx.path.startsWith(`${API_PREFIX}/`) ? auth(ctx, next) : next()));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.silent = true;
+  return app;
+}

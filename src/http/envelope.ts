@@ -1,0 +1,55 @@
+import type { Context } from 'koa';
+import { ApiError } from '../errors';
+import type { Logger } from '../log';
+import { isStoreError } from '../store';
+
+/** The one place an error becomes a response: every failure answers with the contract's envelope. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (isStoreError(error, 'STORE_WRITE_FAILED')) {
+    return new ApiError('internal_error', 'The event log could not store the change; nothing was written. The server is read-only until writes work again.');
+  }
+  if (isStoreError(error, 'STORE_VERSION_CONFLICT')) return new ApiError('version_conflict');
+  if (isStoreError(error, 'STORE_CLOSED')) return new ApiError('overloaded', 'The server is shutting down.', undefined, { 'Retry-After': '1' });
+  return new ApiError('internal_error');
+}
+
+export function sendError(ctx: Context, error: ApiError): void {
+  ctx.status = error.status;
+  ctx.set(error.headers);
+  ctx.body = {
+    error: {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+    },
+  };
+}
+
+/**
+ * Catches everything below it. Unknown routes and wrong methods, which the router leaves as a bare
+ * 404 or 405/501, get the envelope too (the router has already set `Allow`).
+ */
+export function errorEnvelope(logger: Logger) {
+  return async (ctx: Context, next: () => Promise<void>) => {
+    try {
+      await next();
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) sendError(ctx, new ApiError('not_found', `No route ${ctx.method} ${ctx.path}.`));
+        else if (ctx.status === 405 || ctx.status === 501) sendError(ctx, new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`));
+      }
+    } catch (error) {
+      const apiError = toApiError(error);
+      if (apiError.status >= 500) {
+        logger.log('error', 'request failed', { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, error: describe(error) });
+      }
+      sendError(ctx, apiError);
+    }
+  };
+}
+
+function describe(error: unknown): string {
+  if (isStoreError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'koa';
+
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const RECENT = 20;
+
+export interface RecentRequest {
+  method: string;
+  path: string;
+  statusCode: number;
+  at: string;
+}
+
+/** Names every request (X-Request-Id) and keeps the counters /health reports. */
+export class RequestLog {
+  private count = 0;
+  private readonly recent: RecentRequest[] = [];
+
+  requestCount(): number {
+    return this.count;
+  }
+
+  recentRequests(): RecentRequest[] {
+    return [...this.recent];
+  }
+
+  middleware() {
+    return async (ctx: Context, next: () => Promise<void>) => {
+      const sent = ctx.get('X-Request-Id');
+      const requestId = CLIENT_REQUEST_ID.test(sent) ? sent : randomUUID();
+      ctx.state.requestId = requestId;
+      ctx.set('X-Request-Id', requestId);
+      try {
+        await next();
+      } finally {
+        this.count += 1;
+        this.recent.push({ method: ctx.method, path: ctx.path, statusCode: ctx.status, at: new Date().toISOString() });
+        if (this.recent.length > RECENT) this.recent.shift();
+      }
+    };
+  }
+}

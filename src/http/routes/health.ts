@@ -1,0 +1,32 @@
+import { defineRoute } from '../route';
+import { apiBase, type Services } from '../services';
+
+export const healthRoutes = (services: Services) => [
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/health',
+    mode: 'disabled',
+    summary: 'Server status, modes and log position',
+    async handle(ctx) {
+      const { modes, store, sessions, projections, requests } = services;
+      const lastError = modes.lastError();
+      ctx.body = {
+        data: {
+          status: 'ok',
+          configuredMode: modes.configured,
+          effectiveMode: modes.effective(),
+          running: true,
+          port: services.port(),
+          baseUrl: apiBase(services),
+          docsUrl: `${services.origin()}/docs`,
+          requestCount: requests.requestCount(),
+          recentRequests: requests.recentRequests(),
+          ...(lastError ? { lastError } : {}),
+          version: services.version,
+          log: { position: store.head().position, sessions: sessions.count() },
+          projections: projections.status(),
+        },
+      };
+    },
+  }),
+];

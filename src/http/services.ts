@@ -1,0 +1,21 @@
+import type { SessionsProjection } from '../../projections/sessions';
+import type { ProjectionRunner } from '../../projections/runner';
+import type { ModeState } from '../modes';
+import type { EventStore } from '../store';
+import type { RequestLog } from './request-log';
+
+/** What the routes stand on: the log to write to, the read models to answer from, and the server's state. */
+export interface Services {
+  store: EventStore;
+  projections: ProjectionRunner;
+  sessions: SessionsProjection;
+  modes: ModeState;
+  requests: RequestLog;
+  version: string;
+  port(): number;
+  /** http://127.0.0.1:<port> */
+  origin(): string;
+  now(): Date;
+}
+
+export const apiBase = (services: Services) => `${services.origin()}/api/v1`;

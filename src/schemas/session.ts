@@ -1,0 +1,115 @@
+/**
+ * The session's fields, written once (contract §5.1). The create command, the SessionCreated event
+ * and the Session resource (and, later, the OpenAPI document) are all built from these.
+ */
+const SLUG = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
+const NOT_BLANK = '\\S';
+const HEX_COLOUR = '^#[0-9a-fA-F]{6}$';
+const ABSOLUTE_PATH = '^(?:/|[A-Za-z]:[\\\\/]|\\\\\\\\[^\\\\/]+[\\\\/])';
+
+/** What a client is told when a string does not match one of these patterns. */
+export const patternMessages: Record<string, string> = {
+  [SLUG]: 'must be a lowercase slug (a-z, 0-9 and single dashes)',
+  [NOT_BLANK]: 'must not be blank',
+  [HEX_COLOUR]: 'must be a #rrggbb colour',
+  [ABSOLUTE_PATH]: 'must be an absolute path',
+};
+
+const slug = (maxLength: number) => ({ type: 'string', pattern: SLUG, minLength: 1, maxLength }) as const;
+const nullable = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const isoDate = { type: 'string', format: 'date-time' } as const;
+const absolutePath = {
+  type: 'string',
+  maxLength: 4096,
+  // POSIX (/...), Windows drive (C:\ or C:/) or UNC (\\server\share).
+  pattern: ABSOLUTE_PATH,
+} as const;
+
+/** Fields a client may write. Strings the server trims carry a pattern that rejects the blank ones. */
+export const writableSessionFields = {
+  title: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
+  kind: { type: 'string', minLength: 1, maxLength: 64, pattern: NOT_BLANK },
+  status: slug(32),
+  accent: { anyOf: [slug(32), { type: 'string', pattern: HEX_COLOUR }] },
+  tags: {
+    type: 'array',
+    maxItems: 64,
+    items: { type: 'string', minLength: 1, maxLength: 48, pattern: NOT_BLANK },
+  },
+  notes: { type: 'string', maxLength: 20000 },
+  client: nullable({ type: 'string', maxLength: 200 }),
+  projectPath: nullable(absolutePath),
+} as const;
+
+export type WritableSessionField = keyof typeof writableSessionFields;
+
+/** Fields only the server sets; a body that carries one is told it is read-only. */
+export const readOnlySessionFields = {
+  id: { type: 'string', pattern: '^session_[0-9A-HJKMNP-TV-Z]{26}$' },
+  projectOriginalPath: nullable({ type: 'string' }),
+  lastOpened: nullable(isoDate),
+  previewStatus: { enum: ['none', 'pending', 'ready', 'failed'] },
+  previewUrl: { type: 'string' },
+  previewAudioUrl: nullable({ type: 'string' }),
+  previewAudioMime: nullable({ type: 'string' }),
+  preferredPreviewId: nullable({ type: 'string' }),
+  previews: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['id', 'name', 'path', 'status'],
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        path: { type: 'string' },
+        status: { enum: ['ready', 'pending', 'failed'] },
+      },
+    },
+  },
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  version: { type: 'integer', minimum: 1 },
+} as const;
+
+export const readOnlySessionFieldNames: ReadonlySet<string> = new Set(Object.keys(readOnlySessionFields));
+
+/** The Session resource as every route returns it. */
+export const sessionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [...Object.keys(writableSessionFields), ...Object.keys(readOnlySessionFields)],
+  properties: {
+    ...writableSessionFields,
+    ...Object.fromEntries(Object.entries(readOnlySessionFields).map(([name, schema]) => [name, { ...schema, readOnly: true }])),
+  },
+} as const;
+
+export interface PreviewVariant {
+  id: string;
+  name: string;
+  path: string;
+  status: 'ready' | 'pending' | 'failed';
+}
+
+export interface Session {
+  id: string;
+  title: string;
+  kind: string;
+  status: string;
+  accent: string;
+  tags: string[];
+  notes: string;
+  client: string | null;
+  projectPath: string | null;
+  projectOriginalPath: string | null;
+  lastOpened: string | null;
+  previewStatus: 'none' | 'pending' | 'ready' | 'failed';
+  previewUrl: string;
+  previewAudioUrl: string | null;
+  previewAudioMime: string | null;
+  preferredPreviewId: string | null;
+  previews: PreviewVariant[];
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}

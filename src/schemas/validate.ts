@@ -1,0 +1,72 @@
+import type { ErrorObject } from 'ajv';
+import { ApiError, type FieldProblem } from '../errors';
+import { ajv } from './ajv';
+import { patternMessages } from './session';
+
+export interface BodyRules {
+  /** Fields the server manages: a body that carries one is told it is read-only. */
+  readOnlyFields?: ReadonlySet<string>;
+}
+
+/** Compiles a request body schema once; the returned function throws invalid_request with details. */
+export function compileBody<T>(schema: object, rules: BodyRules = {}): (body: unknown) => T {
+  const validate = ajv.compile<T>(schema);
+  return (body) => {
+    if (validate(body)) return body;
+    const details = fieldProblems(validate.errors ?? [], rules);
+    const first = details[0];
+    const message = first.field === '' ? `Request body ${first.message}.` : `${fieldName(first.field)} ${first.message}.`;
+    throw new ApiError('invalid_request', message, details);
+  };
+}
+
+/**
+ * One problem per field, in the order ajv found them: the first broken rule, or, where the field
+ * may take one of several shapes (anyOf), every shape joined with "or".
+ */
+function fieldProblems(errors: ErrorObject[], rules: BodyRules): FieldProblem[] {
+  const byField = new Map<string, string[]>();
+  const alternatives = new Set(errors.filter((error) => error.keyword === 'anyOf').map((error) => error.instancePath));
+  for (const error of errors) {
+    if (error.keyword === 'anyOf') continue;
+    const problem = describe(error, rules);
+    if (byField.has(problem.field) && !alternatives.has(problem.field)) continue;
+    const messages = byField.get(problem.field) ?? [];
+    if (!messages.includes(problem.message)) messages.push(problem.message);
+    byField.set(problem.field, messages);
+  }
+  return [...byField].map(([field, messages]) => ({
+    field,
+    message: messages.map((message, index) => (index === 0 ? message : message.replace(/^must be /, ''))).join(' or '),
+  }));
+}
+
+function describe(error: ErrorObject, rules: BodyRules): FieldProblem {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { field: `${error.instancePath}/${params.missingProperty}`, message: 'is required' };
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty);
+      const readOnly = error.instancePath === '' && rules.readOnlyFields?.has(name);
+      return { field: `${error.instancePath}/${name}`, message: readOnly ? 'is read-only' : 'is not a known field' };
+    }
+    case 'type':
+      return { field: error.instancePath, message: `must be ${article(String(params.type))}` };
+    case 'pattern':
+      return { field: error.instancePath, message: patternMessages[String(params.pattern)] ?? error.message ?? 'is invalid' };
+    default:
+      return { field: error.instancePath, message: error.message ?? 'is invalid' };
+  }
+}
+
+const article = (type: string) => (type === 'null' ? 'null' : type === 'object' || type === 'array' || type === 'integer' ? `an ${type}` : `a ${type}`);
+
+/** `/tags/3` → `tags[3]`: how a field is named in a message. */
+function fieldName(pointer: string): string {
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : `${index === 0 ? '' : '.'}${part.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+    .join('');
+}

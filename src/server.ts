@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { ProjectionRunner } from '../projections/runner';
+import { SessionsProjection } from '../projections/sessions';
+import { version } from '../package.json';
+import type { Config } from './config';
+import { createApp } from './http/app';
+import { RequestLog } from './http/request-log';
+import type { Services } from './http/services';
+import { closeAll, hostsFor, listenAll } from './listen';
+import { stderrLogger, type Logger } from './log';
+import { ModeState } from './modes';
+import { EventLog, LevelBackend, type EventStore, type LogBackend } from './store';
+import { ensureTokenFile, TokenCheck } from './token';
+
+export interface ServerOptions {
+  logger?: Logger;
+  /** The log's storage engine; LevelDB under <data-dir>/log unless given (tests inject failures here). */
+  backend?: LogBackend;
+}
+
+export interface RunningServer {
+  port: number;
+  origin: string;
+  baseUrl: string;
+  hosts: string[];
+  /** Where the token is: the file, or the environment when SESSIONDOCK_TOKEN is set. */
+  tokenSource: string;
+  tokenCreated: boolean;
+  store: EventStore;
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export const logDirectory = (dataDir: string) => join(dataDir, 'log');
+
+/** Opens the log, replays it into the read models, and serves the API on loopback. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? stderrLogger;
+  const hosts = hostsFor(config.host, config.dangerouslyListenOnNetwork);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)));
+
+  try {
+    const token = config.token ? { token: config.token, created: false } : ensureTokenFile(config.tokenFile);
+    const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile });
+    const sessions = new SessionsProjection();
+    const projections = new ProjectionRunner(store, [sessions]);
+    await projections.start();
+    const modes = new ModeState({
+      configured: config.mode,
+      store,
+      dataDir: config.dataDir,
+      minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
+      probeIntervalMs: config.probeIntervalMs,
+    });
+    await modes.start();
+
+    let listening: { port: number; origin: string } = { port: config.port, origin: '' };
+    const services: Services = {
+      store,
+      projections,
+      sessions,
+      modes,
+      requests: new RequestLog(),
+      version,
+      port: () => listening.port,
+      origin: () => listening.origin,
+      now: () => new Date(),
+    };
+    const app = createApp({
+      services,
+      tokens,
+      logger,
+      allowedOrigins: config.allowedOrigins,
+      extraHost: config.dangerouslyListenOnNetwork ? config.host : undefined,
+    });
+    const bound = await listenAll(hosts, config.port, app.callback(), configureServer);
+    listening = bound;
+
+    let closing: Promise<void> | null = null;
+    return {
+      port: bound.port,
+      origin: bound.origin,
+      baseUrl: `${bound.origin}/api/v1`,
+      hosts: bound.hosts,
+      tokenSource: config.token ? 'the SESSIONDOCK_TOKEN environment variable' : config.tokenFile,
+      tokenCreated: token.created,
+      store,
+      close: () =>
+        (closing ??= (async () => {
+          await closeAll(bound.servers, SHUTDOWN_GRACE_MS);
+          projections.stop();
+          modes.stop();
+          await store.close();
+        })()),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+const MALFORMED = 'HTTP/1.1 400 Bad Request';
+
+/** Timeouts that close slow clients, and the envelope for requests Node rejects before Koa sees them. */
+function configureServer(server: Server): void {
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return void socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: tooLarge
+        ? { status: 413, code: 'payload_too_large', message: 'Request headers are too large.' }
+        : { status: 400, code: 'invalid_request', message: 'The request is not valid HTTP.' },
+    });
+    const status = tooLarge ? 'HTTP/1.1 413 Payload Too Large' : MALFORMED;
+    socket.end(`${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+}

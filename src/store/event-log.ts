@@ -1,0 +1,187 @@
+import { Observable, Subject } from 'rxjs';
+import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
+import { currentSchemaVersion, eventProblem, metaProblem } from '../../events/catalogue';
+import { StoreError } from './errors';
+import type { AppendResult, EventStore, ExpectedVersion, LogBackend, LogHead } from './event-store';
+import { hashEvent } from './hash-chain';
+
+const STREAM_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+interface PendingAppend {
+  streamId: string;
+  expectedVersion: ExpectedVersion;
+  events: NewEvent[];
+  meta: EventMeta;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The log's rules over any backend. Appends are grouped: while one synced batch is being written,
+ * every append that arrives joins the next one, so durability costs one flush per batch rather
+ * than one per request. Each append in a batch is checked against its expected version on its
+ * own: a conflict rejects that append only.
+ */
+export class EventLog implements EventStore {
+  private readonly committed = new Subject<StoredEvent>();
+  private queue: PendingAppend[] = [];
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly backend: LogBackend,
+    private logHead: LogHead,
+    private readonly streamVersions: Map<string, number>,
+  ) {}
+
+  static async open(backend: LogBackend): Promise<EventLog> {
+    const { head, streamVersions } = await backend.load();
+    return new EventLog(backend, head, streamVersions);
+  }
+
+  append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the event log is closed'));
+    const problem = appendProblem(streamId, events, meta);
+    if (problem) return Promise.reject(new StoreError('STORE_INVALID_EVENT', problem, { streamId }));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, expectedVersion, events, meta, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      await this.commit(batch);
+    }
+    this.flushing = null;
+  }
+
+  private async commit(batch: PendingAppend[]): Promise<void> {
+    let { position, hash } = this.logHead;
+    const touched = new Map<string, number>();
+    const accepted: Array<{ append: PendingAppend; stored: StoredEvent[] }> = [];
+    for (const append of batch) {
+      const current = touched.get(append.streamId) ?? this.streamVersion(append.streamId);
+      if (append.expectedVersion !== 'any' && append.expectedVersion !== current) {
+        append.reject(conflict(append.streamId, append.expectedVersion, current));
+        continue;
+      }
+      const stored = append.events.map((event, index): StoredEvent => {
+        position += 1;
+        const unhashed = {
+          position,
+          streamId: append.streamId,
+          version: current + index + 1,
+          type: event.type,
+          schemaVersion: currentSchemaVersion(event.type)!,
+          data: event.data,
+          meta: append.meta,
+        };
+        hash = hashEvent(hash, unhashed);
+        return { ...unhashed, hash };
+      });
+      touched.set(append.streamId, current + stored.length);
+      accepted.push({ append, stored });
+    }
+    if (accepted.length === 0) return;
+
+    try {
+      await this.backend.write(accepted.flatMap((entry) => entry.stored), touched, { position, hash });
+    } catch (cause) {
+      const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: ${describe(cause)}`, {}, { cause });
+      for (const { append } of accepted) append.reject(error);
+      return;
+    }
+
+    this.logHead = { position, hash };
+    for (const [streamId, version] of touched) this.streamVersions.set(streamId, version);
+    // Subscribers (the projections) see the events before any appender resumes, so a response
+    // built after `append` resolves already reads its own write.
+    for (const { stored } of accepted) for (const event of stored) this.committed.next(event);
+    for (const { append, stored } of accepted) {
+      const last = stored[stored.length - 1];
+      append.resolve({ streamId: append.streamId, version: last.version, position: last.position, events: stored });
+    }
+  }
+
+  readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    return this.backend.readStream(streamId, fromVersion);
+  }
+
+  readAll(after = 0): AsyncIterable<StoredEvent> {
+    return this.backend.readAll(after);
+  }
+
+  subscribe(after: number): Observable<StoredEvent> {
+    return new Observable<StoredEvent>((subscriber) => {
+      let last = after;
+      let live = false;
+      const heldBack: StoredEvent[] = [];
+      const forward = (event: StoredEvent) => {
+        if (event.position <= last) return;
+        last = event.position;
+        subscriber.next(event);
+      };
+      // Listen before reading, so nothing committed during the catch-up read can fall between the two.
+      const liveEvents = this.committed.subscribe({
+        next: (event) => (live ? forward(event) : heldBack.push(event)),
+        complete: () => subscriber.complete(),
+      });
+      (async () => {
+        for await (const event of this.backend.readAll(after)) {
+          if (subscriber.closed) return;
+          forward(event);
+        }
+        heldBack.forEach(forward);
+        heldBack.length = 0;
+        live = true;
+      })().catch((error) => subscriber.error(error));
+      return () => liveEvents.unsubscribe();
+    });
+  }
+
+  head(): LogHead {
+    return this.logHead;
+  }
+
+  streamVersion(streamId: string): number {
+    return this.streamVersions.get(streamId) ?? 0;
+  }
+
+  probeWrite(): Promise<void> {
+    return this.backend.probe();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flushing;
+    this.committed.complete();
+    await this.backend.close();
+  }
+}
+
+function appendProblem(streamId: string, events: NewEvent[], meta: EventMeta): string | null {
+  if (!STREAM_ID.test(streamId)) return `stream id ${JSON.stringify(streamId)} is not 1-128 letters, digits, _ or -`;
+  if (events.length === 0) return 'an append needs at least one event';
+  for (const event of events) {
+    const problem = eventProblem(event.type, currentSchemaVersion(event.type) ?? 0, event.data);
+    if (problem) return problem;
+  }
+  return metaProblem(meta);
+}
+
+function conflict(streamId: string, expectedVersion: number, actualVersion: number): StoreError {
+  return new StoreError(
+    'STORE_VERSION_CONFLICT',
+    `stream ${streamId} is at version ${actualVersion}, not ${expectedVersion}`,
+    { streamId, expectedVersion, actualVersion },
+  );
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
+  return String(error);
+}

@@ -1,0 +1,49 @@
+import type { Observable } from 'rxjs';
+import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
+
+/** A stream's version before an append: 0 means the stream must not exist yet; 'any' skips the check. */
+export type ExpectedVersion = number | 'any';
+
+export interface LogHead {
+  position: number;
+  hash: string;
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** The stream's version after the append. */
+  version: number;
+  /** Global position of the last appended event: wait for a projection to reach it to read your write. */
+  position: number;
+  events: StoredEvent[];
+}
+
+/**
+ * The append-only event log. Positions are dense from 1, each stream has its own version, every
+ * event is hash-chained to the one before it, and append resolves only once the events are durable.
+ */
+export interface EventStore {
+  append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult>;
+  /** The stream's events from `fromVersion` (default 1) in order; empty for an unknown stream. */
+  readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
+  /** Every event after `after` (default 0) in log order. */
+  readAll(after?: number): AsyncIterable<StoredEvent>;
+  /** Catch-up from `after`, then live: every later event once, in order, with no gap. */
+  subscribe(after: number): Observable<StoredEvent>;
+  head(): LogHead;
+  streamVersion(streamId: string): number;
+  /** A durable write outside the log, to learn whether the disk accepts writes again. */
+  probeWrite(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a storage engine provides; the log's rules (versions, positions, hashes, batching) are shared. */
+export interface LogBackend {
+  load(): Promise<{ head: LogHead; streamVersions: Map<string, number> }>;
+  /** Stores the events with the new stream versions and head in one atomic, durable write. */
+  write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
+  readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]>;
+  readAll(after: number): AsyncIterable<StoredEvent>;
+  probe(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,89 @@
+import { Level } from 'level';
+import type { StoredEvent } from '../../events/envelope';
+import { StoreError } from './errors';
+import type { LogBackend, LogHead } from './event-store';
+import { GENESIS_HASH } from './hash-chain';
+
+/*
+ * Key layout, all in one LevelDB so that one batch moves everything at once:
+ *   e!<position>            the event (JSON)
+ *   s!<streamId>!<version>  its global position (the stream index)
+ *   h!<streamId>            the stream's current version (its head)
+ *   m!head                  {position, hash} of the last event
+ * Numbers are zero-padded so that key order is numeric order.
+ */
+const pad = (value: number) => value.toString().padStart(16, '0');
+const eventKey = (position: number) => `e!${pad(position)}`;
+const streamKey = (streamId: string, version: number) => `s!${streamId}!${pad(version)}`;
+const streamHeadKey = (streamId: string) => `h!${streamId}`;
+const HEAD_KEY = 'm!head';
+const PROBE_KEY = 'm!probe';
+const PAGE = 1000;
+
+export class LevelBackend implements LogBackend {
+  private readonly db: Level<string, string>;
+
+  constructor(readonly location: string) {
+    this.db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  }
+
+  async load() {
+    try {
+      await this.db.open();
+    } catch (error) {
+      if ((error as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+        throw new StoreError('STORE_LOCKED', `the event log at ${this.location} is in use by another process`, {}, { cause: error });
+      }
+      throw error;
+    }
+    const stored = await this.db.get(HEAD_KEY);
+    const head: LogHead = stored === undefined ? { position: 0, hash: GENESIS_HASH } : JSON.parse(stored);
+    const streamVersions = new Map<string, number>();
+    for await (const [key, value] of this.db.iterator({ gt: 'h!', lt: 'h"' })) {
+      streamVersions.set(key.slice(2), Number(value));
+    }
+    return { head, streamVersions };
+  }
+
+  async write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
+    const operations: Array<{ type: 'put'; key: string; value: string }> = [];
+    for (const event of events) {
+      operations.push({ type: 'put', key: eventKey(event.position), value: JSON.stringify(event) });
+      operations.push({ type: 'put', key: streamKey(event.streamId, event.version), value: String(event.position) });
+    }
+    for (const [streamId, version] of streamVersions) {
+      operations.push({ type: 'put', key: streamHeadKey(streamId), value: String(version) });
+    }
+    operations.push({ type: 'put', key: HEAD_KEY, value: JSON.stringify(head) });
+    await this.db.batch(operations, { sync: true });
+  }
+
+  async readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]> {
+    const positions = await this.db
+      .values({ gte: streamKey(streamId, fromVersion), lt: `s!${streamId}"` })
+      .all();
+    const values = await this.db.getMany(positions.map((position) => eventKey(Number(position))));
+    return values.map((value) => JSON.parse(value!) as StoredEvent);
+  }
+
+  async *readAll(after: number): AsyncIterable<StoredEvent> {
+    const iterator = this.db.values({ gt: eventKey(after), lt: 'e"' });
+    try {
+      for (;;) {
+        const page = await iterator.nextv(PAGE);
+        if (page.length === 0) return;
+        for (const value of page) yield JSON.parse(value) as StoredEvent;
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  async probe(): Promise<void> {
+    await this.db.put(PROBE_KEY, new Date().toISOString(), { sync: true });
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
