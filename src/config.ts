@@ -103,7 +103,12 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     const error = validateConfig.errors![0];
     const key = error.instancePath.split('/')[1] ?? String((error.params as { additionalProperty?: string }).additionalProperty);
     const where = origin[key] ? ` (from ${origin[key]})` : '';
-    const what = error.keyword === 'additionalProperties' ? 'is not a known setting' : error.message;
+    const what =
+      error.keyword === 'additionalProperties'
+        ? 'is not a known setting'
+        : error.keyword === 'enum'
+          ? `must be one of ${(error.params as { allowedValues: string[] }).allowedValues.join(', ')}`
+          : error.message;
     throw new ConfigError(`invalid configuration: ${key}${where} ${what}`);
   }
   return { ...merged, tokenFile: resolve(merged.tokenFile) } as Config;
