@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -103,8 +104,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
 }
 
-const MALFORMED = 'HTTP/1.1 400 Bad Request';
-
 /** Timeouts that close slow clients, and the envelope for requests Node rejects before Koa sees them. */
 function configureServer(server: Server): void {
   server.headersTimeout = 10_000;
@@ -116,9 +115,12 @@ function configureServer(server: Server): void {
     const body = JSON.stringify({
       error: tooLarge
         ? { status: 413, code: 'payload_too_large', message: 'Request headers are too large.' }
-        : { status: 400, code: 'invalid_request', message: 'The request is not valid HTTP.' },
+        : { status: 400, code: 'invalid_request', message: 'The request is not valid HTTP.', details: [{ field: '', message: 'is not valid HTTP/1.1' }] },
     });
-    const status = tooLarge ? 'HTTP/1.1 413 Payload Too Large' : MALFORMED;
-    socket.end(`${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const status = tooLarge ? '413 Payload Too Large' : '400 Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 }

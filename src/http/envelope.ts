@@ -35,7 +35,10 @@ export function errorEnvelope(logger: Logger) {
   return async (ctx: Context, next: () => Promise<void>) => {
     try {
       await next();
-      if (ctx.body === undefined || ctx.body === null) {
+      if (ctx.method === 'OPTIONS' && ctx.status === 200 && !ctx.body) {
+        // The router's answer to OPTIONS: the Allow header alone says it all.
+        ctx.status = 204;
+      } else if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) sendError(ctx, new ApiError('not_found', `No route ${ctx.method} ${ctx.path}.`));
         else if (ctx.status === 405 || ctx.status === 501) sendError(ctx, new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`));
       }

@@ -3,17 +3,25 @@
  * and the Session resource (and, later, the OpenAPI document) are all built from these.
  */
 const SLUG = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
-const NOT_BLANK = '\\S';
 const HEX_COLOUR = '^#[0-9a-fA-F]{6}$';
 const ABSOLUTE_PATH = '^(?:/|[A-Za-z]:[\\\\/]|\\\\\\\\[^\\\\/]+[\\\\/])';
 
 /** What a client is told when a string does not match one of these patterns. */
 export const patternMessages: Record<string, string> = {
   [SLUG]: 'must be a lowercase slug (a-z, 0-9 and single dashes)',
-  [NOT_BLANK]: 'must not be blank',
   [HEX_COLOUR]: 'must be a #rrggbb colour',
   [ABSOLUTE_PATH]: 'must be an absolute path',
 };
+
+/**
+ * Text the server trims: 1 to `max` characters once the white space at either end is gone. A
+ * pattern rather than minLength/maxLength, which would count the spaces the server drops.
+ */
+function trimmedText(max: number) {
+  const pattern = `^\\s*\\S(?:[\\s\\S]{0,${max - 2}}\\S)?\\s*$`;
+  patternMessages[pattern] = `must be 1-${max} characters, not counting white space at either end`;
+  return { type: 'string', pattern } as const;
+}
 
 const slug = (maxLength: number) => ({ type: 'string', pattern: SLUG, minLength: 1, maxLength }) as const;
 const nullable = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
@@ -25,16 +33,16 @@ const absolutePath = {
   pattern: ABSOLUTE_PATH,
 } as const;
 
-/** Fields a client may write. Strings the server trims carry a pattern that rejects the blank ones. */
+/** Fields a client may write. */
 export const writableSessionFields = {
-  title: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK },
-  kind: { type: 'string', minLength: 1, maxLength: 64, pattern: NOT_BLANK },
+  title: trimmedText(200),
+  kind: trimmedText(64),
   status: slug(32),
   accent: { anyOf: [slug(32), { type: 'string', pattern: HEX_COLOUR }] },
   tags: {
     type: 'array',
     maxItems: 64,
-    items: { type: 'string', minLength: 1, maxLength: 48, pattern: NOT_BLANK },
+    items: trimmedText(48),
   },
   notes: { type: 'string', maxLength: 20000 },
   client: nullable({ type: 'string', maxLength: 200 }),

@@ -43,8 +43,10 @@ export class EventLog implements EventStore {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the event log is closed'));
     const problem = appendProblem(streamId, events, meta);
     if (problem) return Promise.reject(new StoreError('STORE_INVALID_EVENT', problem, { streamId }));
+    // The log keeps its own copy: a caller that later mutates what it passed cannot alter history.
+    const owned = structuredClone({ events, meta });
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ streamId, expectedVersion, events, meta, resolve, reject });
+      this.queue.push({ streamId, expectedVersion, events: owned.events, meta: owned.meta, resolve, reject });
       this.flushing ??= this.flush();
     });
   }

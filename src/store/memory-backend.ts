@@ -2,7 +2,7 @@ import type { StoredEvent } from '../../events/envelope';
 import type { LogBackend, LogHead } from './event-store';
 import { GENESIS_HASH } from './hash-chain';
 
-/** The log kept in memory: for tests and tools that need no durability. */
+/** The log kept in memory, handing out copies as a disk would: for tests and tools that need no durability. */
 export class MemoryBackend implements LogBackend {
   private readonly events: StoredEvent[] = [];
   private readonly streams = new Map<string, StoredEvent[]>();
@@ -21,11 +21,11 @@ export class MemoryBackend implements LogBackend {
   }
 
   async readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]> {
-    return (this.streams.get(streamId) ?? []).slice(fromVersion - 1);
+    return structuredClone((this.streams.get(streamId) ?? []).slice(fromVersion - 1));
   }
 
   async *readAll(after: number): AsyncIterable<StoredEvent> {
-    for (let index = after; index < this.events.length; index += 1) yield this.events[index];
+    for (let index = after; index < this.events.length; index += 1) yield structuredClone(this.events[index]);
   }
 
   async probe(): Promise<void> {}
