@@ -40,7 +40,7 @@ export class EventLog implements EventStore {
   }
 
   append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult> {
-    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the event log is closed'));
+    if (this.closed) return Promise.reject(closedError());
     const problem = appendProblem(streamId, events, meta);
     if (problem) return Promise.reject(new StoreError('STORE_INVALID_EVENT', problem, { streamId }));
     // The log keeps its own copy: a caller that later mutates what it passed cannot alter history.
@@ -64,10 +64,11 @@ export class EventLog implements EventStore {
     let { position, hash } = this.logHead;
     const touched = new Map<string, number>();
     const accepted: Array<{ append: PendingAppend; stored: StoredEvent[] }> = [];
+    const conflicts: Array<{ append: PendingAppend; error: StoreError }> = [];
     for (const append of batch) {
       const current = touched.get(append.streamId) ?? this.streamVersion(append.streamId);
       if (append.expectedVersion !== 'any' && append.expectedVersion !== current) {
-        append.reject(conflict(append.streamId, append.expectedVersion, current));
+        conflicts.push({ append, error: conflict(append.streamId, append.expectedVersion, current) });
         continue;
       }
       const stored = append.events.map((event, index): StoredEvent => {
@@ -87,14 +88,16 @@ export class EventLog implements EventStore {
       touched.set(append.streamId, current + stored.length);
       accepted.push({ append, stored });
     }
-    if (accepted.length === 0) return;
-
-    try {
-      await this.backend.write(accepted.flatMap((entry) => entry.stored), touched, { position, hash });
-    } catch (cause) {
-      const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: ${describe(cause)}`, {}, { cause });
-      for (const { append } of accepted) append.reject(error);
-      return;
+    // A conflict is reported only once the batch it lost to is durable: if the batch fails, the
+    // version it conflicted with never existed, and the append fails with the batch instead.
+    if (accepted.length > 0) {
+      try {
+        await this.backend.write(accepted.flatMap((entry) => entry.stored), touched, { position, hash });
+      } catch (cause) {
+        const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: ${describe(cause)}`, {}, { cause });
+        for (const { append } of [...accepted, ...conflicts]) append.reject(error);
+        return;
+      }
     }
 
     this.logHead = { position, hash };
@@ -104,15 +107,18 @@ export class EventLog implements EventStore {
     for (const { stored } of accepted) for (const event of stored) this.committed.next(event);
     for (const { append, stored } of accepted) {
       const last = stored[stored.length - 1];
-      append.resolve({ streamId: append.streamId, version: last.version, position: last.position, events: stored });
+      append.resolve({ streamId: append.streamId, version: last.version, position: last.position, events: structuredClone(stored) });
     }
+    for (const { append, error } of conflicts) append.reject(error);
   }
 
   readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    if (this.closed) return Promise.reject(closedError());
     return this.backend.readStream(streamId, fromVersion);
   }
 
   readAll(after = 0): AsyncIterable<StoredEvent> {
+    if (this.closed) throw closedError();
     return this.backend.readAll(after);
   }
 
@@ -174,6 +180,8 @@ function appendProblem(streamId: string, events: NewEvent[], meta: EventMeta): s
   }
   return metaProblem(meta);
 }
+
+const closedError = () => new StoreError('STORE_CLOSED', 'the event log is closed');
 
 function conflict(streamId: string, expectedVersion: number, actualVersion: number): StoreError {
   return new StoreError(

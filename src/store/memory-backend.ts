@@ -12,7 +12,7 @@ export class MemoryBackend implements LogBackend {
   }
 
   async write(events: StoredEvent[], _streamVersions: ReadonlyMap<string, number>, _head: LogHead): Promise<void> {
-    for (const event of events) {
+    for (const event of structuredClone(events)) {
       this.events.push(event);
       const stream = this.streams.get(event.streamId) ?? [];
       stream.push(event);

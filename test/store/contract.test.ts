@@ -1,0 +1,485 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { firstValueFrom, take, takeWhile, timeout, toArray } from 'rxjs';
+import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
+import {
+  EventLog,
+  LevelBackend,
+  MemoryBackend,
+  StoreError,
+  openLevelStore,
+  openMemoryStore,
+  type AppendResult,
+  type EventStore,
+  type LogBackend,
+  type StoreErrorCode,
+} from '../../src/store';
+import { GENESIS_HASH, hashEvent } from '../../src/store/hash-chain';
+import { FlakyBackend, PausingReads, meta, sessionCreated, sessionData } from './fixtures';
+
+interface Storage {
+  open(): Promise<EventStore>;
+  backend(): LogBackend;
+  dispose(): void;
+}
+
+const memoryStorage = (): Storage => ({
+  open: openMemoryStore,
+  backend: () => new MemoryBackend(),
+  dispose() {},
+});
+
+const levelStorage = (): Storage => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiondock-store-'));
+  return {
+    open: () => openLevelStore(dir),
+    backend: () => new LevelBackend(dir),
+    dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+};
+
+const streamOf = (index: number) => `session-${index}`;
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+async function readAll(store: EventStore, after?: number): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const event of store.readAll(after)) events.push(event);
+  return events;
+}
+
+async function expectStoreError(attempt: Promise<unknown>, code: StoreErrorCode): Promise<StoreError> {
+  const error = await attempt.then(
+    () => assert.fail(`expected a ${code} rejection, but it resolved`),
+    (reason: unknown) => reason,
+  );
+  assert.ok(error instanceof StoreError, `expected a StoreError ${code}, got ${String(error)}`);
+  assert.equal(error.code, code);
+  return error;
+}
+
+function rejectionCodes(outcomes: PromiseSettledResult<unknown>[]): unknown[] {
+  return outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as StoreError).code] : []));
+}
+
+/** Returns the last hash after checking every event's hash against its predecessor. */
+function assertChainIntact(events: StoredEvent[]): string {
+  let previous = GENESIS_HASH;
+  for (const { hash, ...unhashed } of events) {
+    assert.equal(hash, hashEvent(previous, unhashed), `hash of the event at position ${unhashed.position}`);
+    previous = hash;
+  }
+  return previous;
+}
+
+function chained(previousHash: string, events: Array<Omit<StoredEvent, 'hash'>>): StoredEvent[] {
+  let previous = previousHash;
+  return events.map((event) => {
+    previous = hashEvent(previous, event);
+    return { ...event, hash: previous };
+  });
+}
+
+function appendToNewStreams(store: EventStore, streams: number[]): Promise<AppendResult[]> {
+  return Promise.all(streams.map((index) => store.append(streamOf(index), 0, [sessionCreated({ title: `Session ${index}` })], meta())));
+}
+
+function storeContract(name: string, storage: () => Storage): void {
+  describe(`EventStore contract: ${name}`, function () {
+    let under: Storage;
+    const opened: EventStore[] = [];
+
+    const open = async (backend?: LogBackend): Promise<EventStore> => {
+      const store = backend ? await EventLog.open(backend) : await under.open();
+      opened.push(store);
+      return store;
+    };
+
+    beforeEach(function () {
+      under = storage();
+    });
+
+    afterEach(async function () {
+      try {
+        await Promise.all(opened.splice(0).map((store) => store.close()));
+      } finally {
+        under.dispose();
+      }
+    });
+
+    describe('append and read', function () {
+      it('stores events with position, stream version, schema version and hash, and reads them back', async function () {
+        const store = await open();
+        assert.deepEqual(store.head(), { position: 0, hash: GENESIS_HASH });
+        const [first, second, third] = [sessionCreated({ title: 'One' }), sessionCreated({ title: 'Two' }), sessionCreated({ title: 'Three' })];
+        const [metaA, metaB, metaC] = [meta(), meta({ correlationId: 'corr-1' }), meta()];
+
+        const results = [
+          await store.append('session-a', 0, [first], metaA),
+          await store.append('session-b', 0, [second], metaB),
+          await store.append('session-a', 1, [third], metaC),
+        ];
+
+        const expected = chained(GENESIS_HASH, [
+          { position: 1, streamId: 'session-a', version: 1, type: 'SessionCreated', schemaVersion: 1, data: first.data, meta: metaA },
+          { position: 2, streamId: 'session-b', version: 1, type: 'SessionCreated', schemaVersion: 1, data: second.data, meta: metaB },
+          { position: 3, streamId: 'session-a', version: 2, type: 'SessionCreated', schemaVersion: 1, data: third.data, meta: metaC },
+        ]);
+        assert.deepEqual(results, [
+          { streamId: 'session-a', version: 1, position: 1, events: [expected[0]] },
+          { streamId: 'session-b', version: 1, position: 2, events: [expected[1]] },
+          { streamId: 'session-a', version: 2, position: 3, events: [expected[2]] },
+        ]);
+        assert.deepEqual(await store.readStream('session-a'), [expected[0], expected[2]]);
+        assert.deepEqual(await store.readStream('session-a', 2), [expected[2]]);
+        assert.deepEqual(await store.readStream('session-b'), [expected[1]]);
+        assert.deepEqual(await store.readStream('session-none'), []);
+        assert.deepEqual(await readAll(store), expected);
+        assert.deepEqual(await readAll(store, 1), expected.slice(1));
+        assert.deepEqual(store.head(), { position: 3, hash: expected[2].hash });
+        assert.equal(store.streamVersion('session-a'), 2);
+        assert.equal(store.streamVersion('session-b'), 1);
+        assert.equal(store.streamVersion('session-none'), 0);
+      });
+
+      it('appends several events to a stream atomically, at consecutive positions and versions', async function () {
+        const store = await open();
+        await store.append('session-a', 0, [sessionCreated()], meta());
+        const events = [sessionCreated({ title: 'x' }), sessionCreated({ title: 'y' }), sessionCreated({ title: 'z' })];
+
+        const [, batch] = await Promise.all([
+          appendToNewStreams(store, range(1, 20)),
+          store.append('session-a', 1, events, meta()),
+          appendToNewStreams(store, range(21, 40)),
+        ]);
+
+        const start = batch.events[0].position;
+        assert.deepEqual(batch.events.map((event) => event.position), [start, start + 1, start + 2]);
+        assert.deepEqual(batch.events.map((event) => event.version), [2, 3, 4]);
+        assert.deepEqual(batch.events.map((event) => event.data.title), ['x', 'y', 'z']);
+        assert.equal(batch.version, 4);
+        assert.equal(batch.position, start + 2);
+        assert.deepEqual(await store.readStream('session-a', 2), batch.events);
+        assert.deepEqual((await readAll(store, start - 1)).slice(0, 3), batch.events);
+        assert.equal(store.head().position, 44);
+      });
+
+      it('keeps its own copy of events: mutating what was appended, returned, delivered or read leaves the log as it was', async function () {
+        const store = await open();
+        const event = sessionCreated({ tags: ['demo'] });
+        const eventMeta = meta();
+        const delivery = firstValueFrom(store.subscribe(0).pipe(take(1), timeout(5000)));
+        const { events: returned } = await store.append('session-a', 0, [event], eventMeta);
+        const original = structuredClone(returned);
+        const [delivered, [readBack], [iterated]] = [await delivery, await store.readStream('session-a'), await readAll(store)];
+
+        for (const copy of [event, returned[0], delivered, readBack, iterated]) (copy.data.tags as string[]).push('changed');
+        eventMeta.actor = 'someone-else';
+
+        assert.deepEqual(await store.readStream('session-a'), original);
+        assert.deepEqual(await readAll(store), original);
+      });
+    });
+
+    describe('expected version', function () {
+      it('accepts 0 on a new stream', async function () {
+        const store = await open();
+
+        const result = await store.append('session-a', 0, [sessionCreated()], meta());
+
+        assert.equal(result.version, 1);
+        assert.equal(store.streamVersion('session-a'), 1);
+      });
+
+      it('rejects 0 on an existing stream with STORE_VERSION_CONFLICT and appends nothing', async function () {
+        const store = await open();
+        await store.append('session-a', 0, [sessionCreated()], meta());
+        const head = store.head();
+
+        const error = await expectStoreError(store.append('session-a', 0, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
+
+        assert.equal(error.details.actualVersion, 1);
+        assert.equal(error.details.expectedVersion, 0);
+        assert.equal(error.details.streamId, 'session-a');
+        assert.deepEqual(store.head(), head);
+        assert.equal(store.streamVersion('session-a'), 1);
+        assert.equal((await readAll(store)).length, 1);
+      });
+
+      it('rejects a wrong version, too high or too low, with STORE_VERSION_CONFLICT and appends nothing', async function () {
+        const store = await open();
+        await store.append('session-a', 0, [sessionCreated()], meta());
+        await store.append('session-a', 1, [sessionCreated()], meta());
+        const head = store.head();
+
+        const tooHigh = await expectStoreError(store.append('session-a', 5, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
+        const tooLow = await expectStoreError(store.append('session-a', 1, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
+        const unknown = await expectStoreError(store.append('session-b', 1, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
+
+        assert.deepEqual([tooHigh.details.actualVersion, tooLow.details.actualVersion, unknown.details.actualVersion], [2, 2, 0]);
+        assert.deepEqual(store.head(), head);
+        assert.equal(store.streamVersion('session-a'), 2);
+        assert.equal(store.streamVersion('session-b'), 0);
+        assert.deepEqual(await store.readStream('session-b'), []);
+        assert.equal((await readAll(store)).length, 2);
+      });
+
+      it("appends with 'any' whatever the stream's version", async function () {
+        const store = await open();
+
+        const created = await store.append('session-a', 'any', [sessionCreated()], meta());
+        const next = await store.append('session-a', 'any', [sessionCreated()], meta());
+
+        assert.deepEqual([created.version, next.version], [1, 2]);
+        assert.equal(store.streamVersion('session-a'), 2);
+        assert.equal((await store.readStream('session-a')).length, 2);
+      });
+
+      it('lets exactly one of 50 concurrent appends with the same expected version through', async function () {
+        const store = await open();
+        await store.append('session-a', 0, [sessionCreated()], meta());
+
+        const outcomes = await Promise.allSettled(
+          range(1, 50).map((index) => store.append('session-a', 1, [sessionCreated({ title: `Racer ${index}` })], meta())),
+        );
+
+        const fulfilled = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+        assert.equal(fulfilled.length, 1);
+        assert.deepEqual(rejectionCodes(outcomes), Array(49).fill('STORE_VERSION_CONFLICT'));
+        const conflicts = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as StoreError] : []));
+        assert.ok(conflicts.every((error) => error.details.actualVersion === 2));
+        assert.equal(store.streamVersion('session-a'), 2);
+        assert.equal((await store.readStream('session-a')).length, 2);
+        assert.equal(store.head().position, 2);
+      });
+    });
+
+    describe('concurrency and the hash chain', function () {
+      it('gives 1,000 concurrent appends to different streams dense positions and an intact chain', async function () {
+        const store = await open();
+
+        const results = await appendToNewStreams(store, range(1, 1000));
+
+        const events = await readAll(store);
+        assert.deepEqual(events.map((event) => event.position), range(1, 1000));
+        assert.deepEqual(events.map((event) => event.streamId).sort(), range(1, 1000).map(streamOf).sort());
+        assert.ok(events.every((event) => event.version === 1));
+        assert.deepEqual(
+          results.map((result) => result.position).sort((a, b) => a - b),
+          range(1, 1000),
+        );
+        const lastHash = assertChainIntact(events);
+        assert.deepEqual(store.head(), { position: 1000, hash: lastHash });
+      });
+    });
+
+    describe('validation', function () {
+      const valid = sessionCreated();
+      const invalidAppends: Array<[string, string, NewEvent[], EventMeta]> = [
+        ['an unknown event type', 'session-x', [{ type: 'SessionExploded', data: { ...sessionData() } }], meta()],
+        ['data missing a required field', 'session-x', [{ type: 'SessionCreated', data: { ...sessionData(), tags: undefined } }], meta()],
+        ['data with a status that is not a slug', 'session-x', [sessionCreated({ status: 'In Progress' })], meta()],
+        ['data with a relative project path', 'session-x', [sessionCreated({ projectPath: 'projects/mixdown' })], meta()],
+        ['data with an unknown field', 'session-x', [{ type: 'SessionCreated', data: { ...sessionData(), colour: 'red' } }], meta()],
+        ['meta whose date is not a date-time', 'session-x', [valid], meta({ at: 'yesterday' })],
+        ['meta without an actor', 'session-x', [valid], { at: new Date().toISOString(), requestId: 'req-x' } as EventMeta],
+        ['a stream id with a forbidden character', 'a!b', [valid], meta()],
+        ['an empty stream id', '', [valid], meta()],
+        ['a stream id over 128 characters', 'x'.repeat(129), [valid], meta()],
+        ['an empty events array', 'session-x', [], meta()],
+        ['one bad event among good ones', 'session-x', [valid, sessionCreated({ title: '   ' }), valid], meta()],
+      ];
+
+      for (const [label, streamId, events, eventMeta] of invalidAppends) {
+        it(`rejects ${label} with STORE_INVALID_EVENT and leaves the log unchanged`, async function () {
+          const store = await open();
+          await store.append('session-a', 0, [sessionCreated()], meta());
+          const head = store.head();
+
+          await expectStoreError(store.append(streamId, 'any', events, eventMeta), 'STORE_INVALID_EVENT');
+
+          assert.deepEqual(store.head(), head);
+          assert.equal(store.streamVersion(streamId), 0);
+          assert.equal((await readAll(store)).length, 1);
+        });
+      }
+    });
+
+    describe('subscribe', function () {
+      it('catches up from a position and goes live with every later event exactly once, in order', async function () {
+        const store = await open();
+        await appendToNewStreams(store, range(1, 100));
+
+        const received = firstValueFrom(
+          store.subscribe(40).pipe(
+            takeWhile((event) => event.streamId !== 'session-last', true),
+            toArray(),
+            timeout(5000),
+          ),
+        );
+        await appendToNewStreams(store, range(101, 200));
+        await store.append('session-last', 0, [sessionCreated()], meta());
+        const events = await received;
+
+        assert.deepEqual(events.map((event) => event.position), range(41, 201));
+        assert.deepEqual(events, (await readAll(store)).slice(40));
+      });
+
+      it('delivers every event once when all the live ones are committed while the catch-up read is under way', async function () {
+        const backend = new PausingReads(under.backend());
+        const store = await open(backend);
+        await appendToNewStreams(store, range(1, 100));
+        const received = firstValueFrom(
+          store.subscribe(40).pipe(
+            takeWhile((event) => event.streamId !== 'session-last', true),
+            toArray(),
+            timeout(5000),
+          ),
+        );
+        await backend.paused;
+
+        await appendToNewStreams(store, range(101, 200));
+        backend.resume();
+        await backend.ended;
+        await store.append('session-last', 0, [sessionCreated()], meta());
+        const events = await received;
+
+        assert.deepEqual(events.map((event) => event.position), range(41, 201));
+        assert.deepEqual(events, await readAll(store, 40));
+      });
+    });
+
+    describe('close', function () {
+      it('resolves the appends in flight and rejects later ones with STORE_CLOSED', async function () {
+        const store = await open();
+        const inFlight = Promise.allSettled([
+          ...range(1, 10).map((index) => store.append(streamOf(index), 0, [sessionCreated()], meta())),
+          store.append('session-1', 1, [sessionCreated()], meta()),
+        ]);
+
+        const closing = store.close();
+        const duringClose = expectStoreError(store.append('session-late', 0, [sessionCreated()], meta()), 'STORE_CLOSED');
+        await closing;
+
+        assert.deepEqual(
+          (await inFlight).map((outcome) => outcome.status),
+          Array(11).fill('fulfilled'),
+        );
+        await duringClose;
+        await expectStoreError(store.append('session-late', 0, [sessionCreated()], meta()), 'STORE_CLOSED');
+        assert.equal(store.head().position, 11);
+      });
+    });
+
+    describe('write failure', function () {
+      it('rejects with STORE_WRITE_FAILED, keeps no trace, and resumes at the next durable position', async function () {
+        const backend = new FlakyBackend(under.backend());
+        const store = await open(backend);
+        await store.append('session-a', 0, [sessionCreated()], meta());
+        await store.append('session-b', 0, [sessionCreated()], meta());
+        const head = store.head();
+
+        backend.failing = true;
+        const failures = await Promise.allSettled([
+          store.append('session-a', 1, [sessionCreated({ title: 'Lost' })], meta()),
+          store.append('session-c', 0, [sessionCreated({ title: 'Lost too' })], meta()),
+        ]);
+
+        assert.deepEqual(rejectionCodes(failures), ['STORE_WRITE_FAILED', 'STORE_WRITE_FAILED']);
+        const cause = ((failures[0] as PromiseRejectedResult).reason as StoreError).cause as NodeJS.ErrnoException;
+        assert.equal(cause.code, 'EIO');
+        assert.deepEqual(store.head(), head);
+        assert.equal(store.streamVersion('session-a'), 1);
+        assert.equal(store.streamVersion('session-c'), 0);
+        assert.deepEqual(await store.readStream('session-c'), []);
+        assert.deepEqual(
+          (await readAll(store)).map((event) => event.data.title),
+          ['Mixdown', 'Mixdown'],
+        );
+
+        backend.failing = false;
+        const retried = await store.append('session-a', 1, [sessionCreated({ title: 'Kept' })], meta());
+
+        assert.equal(retried.position, head.position + 1);
+        assert.equal(retried.version, 2);
+        const events = await readAll(store);
+        assert.deepEqual(events.map((event) => event.position), [1, 2, 3]);
+        assert.deepEqual(store.head(), { position: 3, hash: assertChainIntact(events) });
+      });
+    });
+  });
+}
+
+storeContract('memory', memoryStorage);
+storeContract('LevelDB', levelStorage);
+
+describe('LevelDB store', function () {
+  let dir: string;
+  const opened: EventStore[] = [];
+
+  const open = async (): Promise<EventStore> => {
+    const store = await openLevelStore(dir);
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiondock-level-'));
+  });
+
+  afterEach(async function () {
+    try {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps head, stream versions and every event across close and reopen', async function () {
+    const first = await open();
+    await appendToNewStreams(first, range(1, 30));
+    await first.append(streamOf(7), 1, [sessionCreated({ title: 'again' }), sessionCreated({ title: 'and again' })], meta());
+    const head = first.head();
+    const events = await readAll(first);
+    await first.close();
+
+    const reopened = await open();
+
+    assert.deepEqual(reopened.head(), head);
+    assert.equal(head.position, 32);
+    assert.deepEqual(await readAll(reopened), events);
+    assert.equal(assertChainIntact(events), head.hash);
+    assert.equal(reopened.streamVersion(streamOf(7)), 3);
+    assert.equal(reopened.streamVersion(streamOf(8)), 1);
+    assert.equal(reopened.streamVersion(streamOf(31)), 0);
+    assert.deepEqual(
+      (await reopened.readStream(streamOf(7))).map((event) => event.data.title),
+      ['Session 7', 'again', 'and again'],
+    );
+    const next = await reopened.append(streamOf(7), 3, [sessionCreated()], meta());
+    assert.deepEqual([next.position, next.version], [33, 4]);
+    assertChainIntact(await readAll(reopened));
+  });
+
+  it('makes the appends in flight at close durable', async function () {
+    const first = await open();
+    const inFlight = Promise.all(range(1, 5).map((index) => first.append(streamOf(index), 0, [sessionCreated()], meta())));
+    await first.close();
+    const appended = (await inFlight).flatMap((result) => result.events).sort((a, b) => a.position - b.position);
+
+    const reopened = await open();
+
+    assert.deepEqual(await readAll(reopened), appended);
+    assert.deepEqual(reopened.head(), { position: 5, hash: appended[4].hash });
+  });
+
+  it('refuses a second store on an open directory with STORE_LOCKED', async function () {
+    const first = await open();
+    await first.append('session-a', 0, [sessionCreated()], meta());
+
+    await expectStoreError(openLevelStore(dir), 'STORE_LOCKED');
+
+    assert.equal((await first.append('session-a', 1, [sessionCreated()], meta())).position, 2);
+  });
+});

@@ -1,0 +1,100 @@
+import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
+import type { SessionCreatedData } from '../../events/sessions';
+import type { LogBackend, LogHead } from '../../src/store';
+
+let requests = 0;
+
+export function sessionData(overrides: Partial<SessionCreatedData> = {}): SessionCreatedData {
+  return {
+    title: 'Mixdown',
+    kind: 'music',
+    status: 'in-progress',
+    accent: '#33aa77',
+    tags: ['demo', 'vocals'],
+    notes: 'second take',
+    client: null,
+    projectPath: '/projects/mixdown',
+    ...overrides,
+  };
+}
+
+export function sessionCreated(overrides: Partial<SessionCreatedData> = {}): NewEvent {
+  return { type: 'SessionCreated', data: { ...sessionData(overrides) } };
+}
+
+export function meta(overrides: Partial<EventMeta> = {}): EventMeta {
+  requests += 1;
+  return { at: new Date().toISOString(), requestId: `req-${requests}`, actor: 'test', ...overrides };
+}
+
+class DelegatingBackend implements LogBackend {
+  constructor(private readonly inner: LogBackend) {}
+
+  load() {
+    return this.inner.load();
+  }
+
+  write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
+    return this.inner.write(events, streamVersions, head);
+  }
+
+  readStream(streamId: string, fromVersion: number) {
+    return this.inner.readStream(streamId, fromVersion);
+  }
+
+  readAll(after: number): AsyncIterable<StoredEvent> {
+    return this.inner.readAll(after);
+  }
+
+  probe() {
+    return this.inner.probe();
+  }
+
+  close() {
+    return this.inner.close();
+  }
+}
+
+/** A backend whose writes fail with EIO while `failing` is set, as a full or broken disk would. */
+export class FlakyBackend extends DelegatingBackend {
+  failing = false;
+
+  override async write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
+    if (this.failing) throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+    await super.write(events, streamVersions, head);
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** A backend whose log reads hold still after their first event until `resume()`. */
+export class PausingReads extends DelegatingBackend {
+  private readonly pause = deferred();
+  private readonly resumption = deferred();
+  private readonly end = deferred();
+  /** Resolves once a read has yielded its first event and holds still. */
+  readonly paused = this.pause.promise;
+  /** Resolves once a read has yielded its last event. */
+  readonly ended = this.end.promise;
+
+  resume(): void {
+    this.resumption.resolve();
+  }
+
+  override async *readAll(after: number): AsyncIterable<StoredEvent> {
+    let first = true;
+    for await (const event of super.readAll(after)) {
+      yield event;
+      if (first) {
+        first = false;
+        this.pause.resolve();
+        await this.resumption.promise;
+      }
+    }
+    this.end.resolve();
+  }
+}
