@@ -43,10 +43,6 @@ export class ProjectionRunner {
     await caughtUp;
   }
 
-  position(): number {
-    return this.checkpoint.value;
-  }
-
   status(): Record<string, ProjectionStatus> {
     const position = this.failure ? 0 : this.checkpoint.value;
     const lag = this.store.head().position - position;
@@ -55,6 +51,8 @@ export class ProjectionRunner {
 
   /** Resolves once every projection has applied `position`. */
   waitFor(position: number, timeoutMs = 10_000): Promise<number> {
+    // The usual case: the log hands committed events to the projections before the appender resumes.
+    if (!this.failure && this.checkpoint.value >= position) return Promise.resolve(this.checkpoint.value);
     const reached = this.checkpoint.pipe(filter((applied) => applied >= position));
     return firstValueFrom(Number.isFinite(timeoutMs) ? reached.pipe(timeout(timeoutMs)) : reached);
   }

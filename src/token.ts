@@ -37,30 +37,43 @@ export function ensureTokenFile(path: string): { token: string; created: boolean
   }
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /**
  * The token requests must present. From the environment it is fixed; from the file it follows
  * rotation: a change of the file (new inode, size or mtime) is seen on the next request.
  */
 export class TokenCheck {
-  private expected: Buffer;
+  private expected!: Buffer;
+  private expectedFingerprint = '';
   private fileIdentity = '';
 
   constructor(private readonly source: { token: string } | { file: string }) {
-    this.expected = digest('token' in source ? source.token : this.reload(source.file));
+    this.use('token' in source ? source.token : this.reload(source.file));
   }
 
-  /** Constant-time: both sides are hashed to the same length before the comparison. */
+  /**
+   * Constant-time for a candidate of the token's length; the length itself is no secret (every
+   * generated token has the same one).
+   */
   matches(candidate: string): boolean {
     if ('file' in this.source) this.refresh(this.source.file);
-    return timingSafeEqual(digest(candidate), this.expected);
+    const presented = Buffer.from(candidate);
+    return presented.length === this.expected.length && timingSafeEqual(presented, this.expected);
+  }
+
+  /** The current token's fingerprint: the actor of the events a request with it appends. */
+  fingerprint(): string {
+    return this.expectedFingerprint;
+  }
+
+  private use(token: string): void {
+    this.expected = Buffer.from(token);
+    this.expectedFingerprint = tokenFingerprint(token);
   }
 
   private refresh(file: string): void {
     try {
       const stats = statSync(file);
-      if (`${stats.ino}:${stats.size}:${stats.mtimeMs}` !== this.fileIdentity) this.expected = digest(this.reload(file));
+      if (`${stats.ino}:${stats.size}:${stats.mtimeMs}` !== this.fileIdentity) this.use(this.reload(file));
     } catch {
       // A missing or unreadable file keeps the last token rather than locking every client out.
     }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { ApiError } from '../errors';
-import { tokenFingerprint, type TokenCheck } from '../token';
+import type { TokenCheck } from '../token';
 
 const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 
@@ -9,7 +9,7 @@ export function bearerAuth(tokens: TokenCheck) {
   return async (ctx: Context, next: () => Promise<void>) => {
     const match = BEARER.exec(ctx.get('Authorization'));
     if (!match || !tokens.matches(match[1])) throw new ApiError('unauthorized');
-    ctx.state.actor = tokenFingerprint(match[1]);
+    ctx.state.actor = tokens.fingerprint();
     await next();
   };
 }

@@ -14,14 +14,14 @@ export interface RecentRequest {
 /** Names every request (X-Request-Id) and keeps the counters /health reports. */
 export class RequestLog {
   private count = 0;
-  private readonly recent: RecentRequest[] = [];
+  private readonly recent: Array<Omit<RecentRequest, 'at'> & { at: number }> = [];
 
   requestCount(): number {
     return this.count;
   }
 
   recentRequests(): RecentRequest[] {
-    return [...this.recent];
+    return this.recent.map(({ at, ...request }) => ({ ...request, at: new Date(at).toISOString() }));
   }
 
   middleware() {
@@ -34,7 +34,7 @@ export class RequestLog {
         await next();
       } finally {
         this.count += 1;
-        this.recent.push({ method: ctx.method, path: ctx.path, statusCode: ctx.status, at: new Date().toISOString() });
+        this.recent.push({ method: ctx.method, path: ctx.path, statusCode: ctx.status, at: Date.now() });
         if (this.recent.length > RECENT) this.recent.shift();
       }
     };

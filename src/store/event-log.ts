@@ -2,16 +2,24 @@ import { Observable, Subject } from 'rxjs';
 import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
 import { currentSchemaVersion, eventProblem, metaProblem } from '../../events/catalogue';
 import { StoreError } from './errors';
-import type { AppendResult, EventStore, ExpectedVersion, LogBackend, LogHead } from './event-store';
-import { hashEvent } from './hash-chain';
+import type { AppendResult, EventStore, ExpectedVersion, LogBackend, LogHead, SerializedEvent } from './event-store';
+import { chainHash, eventJson, withHash } from './hash-chain';
 
 const STREAM_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+interface PendingEvent {
+  type: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  dataJson: string;
+}
 
 interface PendingAppend {
   streamId: string;
   expectedVersion: ExpectedVersion;
-  events: NewEvent[];
+  events: PendingEvent[];
   meta: EventMeta;
+  metaJson: string;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -43,10 +51,16 @@ export class EventLog implements EventStore {
     if (this.closed) return Promise.reject(closedError());
     const problem = appendProblem(streamId, events, meta);
     if (problem) return Promise.reject(new StoreError('STORE_INVALID_EVENT', problem, { streamId }));
-    // The log keeps its own copy: a caller that later mutates what it passed cannot alter history.
-    const owned = structuredClone({ events, meta });
+    // Serialised now, once: what is stored and hashed is the input as it was at the call.
+    const pending = events.map((event) => ({
+      type: event.type,
+      schemaVersion: currentSchemaVersion(event.type)!,
+      data: event.data,
+      dataJson: JSON.stringify(event.data),
+    }));
+    const metaJson = JSON.stringify(meta);
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ streamId, expectedVersion, events: owned.events, meta: owned.meta, resolve, reject });
+      this.queue.push({ streamId, expectedVersion, events: pending, meta, metaJson, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -63,7 +77,7 @@ export class EventLog implements EventStore {
   private async commit(batch: PendingAppend[]): Promise<void> {
     let { position, hash } = this.logHead;
     const touched = new Map<string, number>();
-    const accepted: Array<{ append: PendingAppend; stored: StoredEvent[] }> = [];
+    const accepted: Array<{ append: PendingAppend; stored: SerializedEvent[] }> = [];
     const conflicts: Array<{ append: PendingAppend; error: StoreError }> = [];
     for (const append of batch) {
       const current = touched.get(append.streamId) ?? this.streamVersion(append.streamId);
@@ -71,19 +85,13 @@ export class EventLog implements EventStore {
         conflicts.push({ append, error: conflict(append.streamId, append.expectedVersion, current) });
         continue;
       }
-      const stored = append.events.map((event, index): StoredEvent => {
+      const stored = append.events.map((pending, index): SerializedEvent => {
         position += 1;
-        const unhashed = {
-          position,
-          streamId: append.streamId,
-          version: current + index + 1,
-          type: event.type,
-          schemaVersion: currentSchemaVersion(event.type)!,
-          data: event.data,
-          meta: append.meta,
-        };
-        hash = hashEvent(hash, unhashed);
-        return { ...unhashed, hash };
+        const { type, schemaVersion, data } = pending;
+        const unhashed = { position, streamId: append.streamId, version: current + index + 1, type, schemaVersion, data, meta: append.meta };
+        const json = eventJson(unhashed, pending.dataJson, append.metaJson);
+        hash = chainHash(hash, json);
+        return { event: { ...unhashed, hash }, json: withHash(json, hash) };
       });
       touched.set(append.streamId, current + stored.length);
       accepted.push({ append, stored });
@@ -104,10 +112,11 @@ export class EventLog implements EventStore {
     for (const [streamId, version] of touched) this.streamVersions.set(streamId, version);
     // Subscribers (the projections) see the events before any appender resumes, so a response
     // built after `append` resolves already reads its own write.
-    for (const { stored } of accepted) for (const event of stored) this.committed.next(event);
+    for (const { stored } of accepted) for (const { event } of stored) this.committed.next(event);
     for (const { append, stored } of accepted) {
-      const last = stored[stored.length - 1];
-      append.resolve({ streamId: append.streamId, version: last.version, position: last.position, events: structuredClone(stored) });
+      const events = stored.map(({ event }) => event);
+      const last = events[events.length - 1];
+      append.resolve({ streamId: append.streamId, version: last.version, position: last.position, events });
     }
     for (const { append, error } of conflicts) append.reject(error);
   }

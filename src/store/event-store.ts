@@ -23,6 +23,7 @@ export interface AppendResult {
  * event is hash-chained to the one before it, and append resolves only once the events are durable.
  */
 export interface EventStore {
+  /** The log takes the events and meta as they are at the call: it serialises them at once. */
   append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult>;
   /** The stream's events from `fromVersion` (default 1) in order; empty for an unknown stream. */
   readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
@@ -37,11 +38,17 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/** An event with the exact text the log stores for it (its hash covers that text). */
+export interface SerializedEvent {
+  event: StoredEvent;
+  json: string;
+}
+
 /** What a storage engine provides; the log's rules (versions, positions, hashes, batching) are shared. */
 export interface LogBackend {
   load(): Promise<{ head: LogHead; streamVersions: Map<string, number> }>;
   /** Stores the events with the new stream versions and head in one atomic, durable write. */
-  write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
+  write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
   readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]>;
   readAll(after: number): AsyncIterable<StoredEvent>;
   probe(): Promise<void>;

@@ -2,7 +2,7 @@ import { EventLog } from './event-log';
 import { LevelBackend } from './level-backend';
 import { MemoryBackend } from './memory-backend';
 
-export type { EventStore, ExpectedVersion, AppendResult, LogHead, LogBackend } from './event-store';
+export type { EventStore, ExpectedVersion, AppendResult, LogHead, LogBackend, SerializedEvent } from './event-store';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors';
 export { EventLog, LevelBackend, MemoryBackend };
 

@@ -1,7 +1,7 @@
 import { Level } from 'level';
 import type { StoredEvent } from '../../events/envelope';
 import { StoreError } from './errors';
-import type { LogBackend, LogHead } from './event-store';
+import type { LogBackend, LogHead, SerializedEvent } from './event-store';
 import { GENESIS_HASH } from './hash-chain';
 
 /*
@@ -45,10 +45,10 @@ export class LevelBackend implements LogBackend {
     return { head, streamVersions };
   }
 
-  async write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
+  async write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
     const operations: Array<{ type: 'put'; key: string; value: string }> = [];
-    for (const event of events) {
-      operations.push({ type: 'put', key: eventKey(event.position), value: JSON.stringify(event) });
+    for (const { event, json } of events) {
+      operations.push({ type: 'put', key: eventKey(event.position), value: json });
       operations.push({ type: 'put', key: streamKey(event.streamId, event.version), value: String(event.position) });
     }
     for (const [streamId, version] of streamVersions) {

@@ -1,6 +1,7 @@
 import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
 import type { SessionCreatedData } from '../../events/sessions';
-import type { LogBackend, LogHead } from '../../src/store';
+import type { LogBackend, LogHead, SerializedEvent } from '../../src/store';
+
 
 let requests = 0;
 
@@ -34,7 +35,7 @@ class DelegatingBackend implements LogBackend {
     return this.inner.load();
   }
 
-  write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
+  write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
     return this.inner.write(events, streamVersions, head);
   }
 
@@ -59,7 +60,7 @@ class DelegatingBackend implements LogBackend {
 export class FlakyBackend extends DelegatingBackend {
   failing = false;
 
-  override async write(events: StoredEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
+  override async write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
     if (this.failing) throw Object.assign(new Error('i/o error'), { code: 'EIO' });
     await super.write(events, streamVersions, head);
   }
