@@ -43,12 +43,20 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const hosts = hostsFor(config.host, config.dangerouslyListenOnNetwork);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)));
+  // What has been started, stopped in reverse order on shutdown or when a later step fails.
+  const started: Array<{ stop(): void | Promise<void> }> = [{ stop: () => store.close() }];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop();
+  };
 
   try {
     const token = config.token ? { token: config.token, created: false } : ensureTokenFile(config.tokenFile);
     const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile });
+    tokens.watch();
+    started.push(tokens);
     const sessions = new SessionsProjection();
     const projections = new ProjectionRunner(store, [sessions]);
+    started.push(projections);
     await projections.start();
     const modes = new ModeState({
       configured: config.mode,
@@ -57,6 +65,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
       probeIntervalMs: config.probeIntervalMs,
     });
+    started.push(modes);
     await modes.start();
 
     let listening: { port: number; origin: string } = { port: config.port, origin: '' };
@@ -80,6 +89,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
     const bound = await listenAll(hosts, config.port, app.callback(), configureServer);
     listening = bound;
+    started.push({ stop: () => closeAll(bound.servers, SHUTDOWN_GRACE_MS) });
 
     let closing: Promise<void> | null = null;
     return {
@@ -90,16 +100,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       tokenSource: config.token ? 'the SESSIONDOCK_TOKEN environment variable' : config.tokenFile,
       tokenCreated: token.created,
       store,
-      close: () =>
-        (closing ??= (async () => {
-          await closeAll(bound.servers, SHUTDOWN_GRACE_MS);
-          projections.stop();
-          modes.stop();
-          await store.close();
-        })()),
+      close: () => (closing ??= stopAll()),
     };
   } catch (error) {
-    await store.close();
+    await stopAll();
     throw error;
   }
 }

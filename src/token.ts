@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, watch, writeSync, type FSWatcher, type Stats } from 'node:fs';
+import { basename, dirname } from 'node:path';
 
 export const generateToken = () => randomBytes(32).toString('base64url');
 
@@ -39,15 +39,41 @@ export function ensureTokenFile(path: string): { token: string; created: boolean
 
 /**
  * The token requests must present. From the environment it is fixed; from the file it follows
- * rotation: a change of the file (new inode, size or mtime) is seen on the next request.
+ * rotation: a watch on the file's folder reloads it as soon as it changes, and a slow poll covers
+ * file systems where watching is not available. Nothing touches the disk on the request path.
  */
 export class TokenCheck {
   private expected!: Buffer;
   private expectedFingerprint = '';
   private fileIdentity = '';
+  private watcher: FSWatcher | null = null;
+  private poll: NodeJS.Timeout | null = null;
 
   constructor(private readonly source: { token: string } | { file: string }) {
     this.use('token' in source ? source.token : this.reload(source.file));
+  }
+
+  /** Starts following the token file (no-op for a token from the environment). */
+  watch(pollMs = 1000): void {
+    if (!('file' in this.source) || this.watcher) return;
+    const { file } = this.source;
+    try {
+      this.watcher = watch(dirname(file), (_event, name) => {
+        if (name === null || name === basename(file)) this.refresh(file);
+      });
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      this.watcher = null;
+    }
+    this.poll = setInterval(() => this.refresh(file), pollMs);
+    this.poll.unref();
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
   }
 
   /**
@@ -55,7 +81,6 @@ export class TokenCheck {
    * generated token has the same one).
    */
   matches(candidate: string): boolean {
-    if ('file' in this.source) this.refresh(this.source.file);
     const presented = Buffer.from(candidate);
     return presented.length === this.expected.length && timingSafeEqual(presented, this.expected);
   }
@@ -73,15 +98,18 @@ export class TokenCheck {
   private refresh(file: string): void {
     try {
       const stats = statSync(file);
-      if (`${stats.ino}:${stats.size}:${stats.mtimeMs}` !== this.fileIdentity) this.use(this.reload(file));
+      if (identity(stats) !== this.fileIdentity) this.use(this.reload(file));
     } catch {
-      // A missing or unreadable file keeps the last token rather than locking every client out.
+      // A missing or half-written file keeps the last token rather than locking every client out.
     }
   }
 
   private reload(file: string): string {
-    const stats = statSync(file);
-    this.fileIdentity = `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
-    return readTokenFile(file);
+    const token = readTokenFile(file);
+    this.fileIdentity = identity(statSync(file));
+    if (token.length === 0) throw new Error(`the token file ${file} is empty`);
+    return token;
   }
 }
+
+const identity = (stats: Stats) => `${stats.ino}:${stats.size}:${stats.mtimeMs}`;

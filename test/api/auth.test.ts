@@ -6,6 +6,7 @@ import { logDirectory } from '../../src/server';
 import { LevelBackend } from '../../src/store';
 import { generateToken, writeTokenFile } from '../../src/token';
 import type { HttpResponse } from '../helpers/http';
+import { eventually } from '../helpers/eventually';
 import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
 
 const UNAUTHORIZED = { error: { status: 401, code: 'unauthorized', message: 'Provide Authorization: Bearer <token>.' } };
@@ -227,7 +228,9 @@ describe('API: authentication (contract §2)', () => {
       const newToken = generateToken();
       writeTokenFile(server.config.tokenFile, newToken);
 
-      // Then the old token is refused and the new one works, with no restart
+      // Then, once the server has seen the new file, the new token works and the old one is refused, with no restart
+      const rotated = server;
+      await eventually(() => rotated.api('GET', '/health', { token: newToken }), (response) => response.status === 200, 'the new token accepted');
       assertUnauthorized(await server.api('GET', '/health', { token: oldToken }), 'old token after rotation');
       assertUnauthorized(await server.api('POST', '/sessions', { token: oldToken, json: { title: 'x' } }), 'old token POST');
       const health = await server.api('GET', '/health', { token: newToken });
@@ -252,10 +255,15 @@ describe('API: authentication (contract §2)', () => {
       const second = generateToken();
       const third = generateToken();
 
+      const running = server;
+      const accepts = (token: string) =>
+        eventually(() => running.api('GET', '/sessions', { token }), (response) => response.status === 200, 'the rotated token accepted');
+
       writeTokenFile(server.config.tokenFile, second);
-      assert.equal((await server.api('GET', '/sessions', { token: second })).status, 200);
+      await accepts(second);
 
       writeTokenFile(server.config.tokenFile, third);
+      await accepts(third);
       assertUnauthorized(await server.api('GET', '/sessions', { token: second }), 'second token after the next rotation');
       assertUnauthorized(await server.api('GET', '/sessions', { token: original }), 'original token');
       assert.equal((await server.api('GET', '/sessions', { token: third })).status, 200);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { logDirectory } from '../../src/server';
 import { LevelBackend } from '../../src/store';
 import type { HttpResponse } from '../helpers/http';
+import { eventually } from '../helpers/eventually';
 import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
 
 const READ_ONLY = 'Enable Full Automation to perform this action.';
@@ -22,18 +23,6 @@ async function health(server: TestServer): Promise<Record<string, any>> {
   const response = await server.api('GET', '/health');
   assert.equal(response.status, 200, response.text);
   return response.body.data;
-}
-
-/** Polls `probe` until `accept` holds or the deadline passes; no fixed sleeps. */
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, deadlineMs = 5_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let last: T = await probe();
-  while (!accept(last)) {
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${deadlineMs} ms; last seen: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    last = await probe();
-  }
-  return last;
 }
 
 const eio = () => Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '../helpers/eventually';
 import { httpCall } from '../helpers/http';
 import { runCli, startServerProcess, type ServerProcess } from '../helpers/process';
 import { newDataDir } from '../helpers/server';
@@ -96,8 +97,8 @@ describe('sessiondock serve and token (real processes)', () => {
     const fresh = rotated.stdout.trim();
     assert.notEqual(fresh, old);
     assert.equal(await token(), fresh);
+    await eventually(() => httpCall(`${server.baseUrl}/health`, 'GET', { headers: bearer(fresh) }), (response) => response.status === 200, 'the new token accepted');
     assert.equal((await httpCall(`${server.baseUrl}/health`, 'GET', { headers: bearer(old) })).status, 401);
-    assert.equal((await httpCall(`${server.baseUrl}/health`, 'GET', { headers: bearer(fresh) })).status, 200);
   });
 
   it('takes SESSIONDOCK_TOKEN over the token file', async () => {
