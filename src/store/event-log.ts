@@ -61,7 +61,7 @@ export class EventLog implements EventStore {
     const metaJson = JSON.stringify(meta);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ streamId, expectedVersion, events: pending, meta, metaJson, resolve, reject });
-      this.flushing ??= this.flush();
+      this.flushing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.flush());
     });
   }
 
