@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from '../log';
 import type { TokenCheck } from '../token';
@@ -24,20 +24,22 @@ export const API_PREFIX = '/api/v1';
 export const routeTable = (services: Services): Route<any>[] => [...healthRoutes(services), ...sessionRoutes(services)];
 
 /**
- * request id → envelope → Host/Origin guards → bearer auth (all of /api/v1) → router (mode gate,
- * body, handler). Auth comes before routing so that an unknown /api/v1 path tells nothing to a
- * caller without the token.
+ * request id → envelope → checks (Host/Origin guards, bearer auth for /api/v1) → router (mode
+ * gate, body, handler). The checks are plain functions run by one middleware: every async layer
+ * costs each request a promise and a closure.
  */
 export function createApp({ services, tokens, logger, allowedOrigins, extraHost }: AppOptions): Koa {
   const app = new Koa();
   const router = new Router();
   mountRoutes(router, routeTable(services), services.modes);
-  const auth = bearerAuth(tokens);
+  const checks: Array<(ctx: Context) => 'answered' | void> = [guards({ port: services.port, allowedOrigins, extraHost }), bearerAuth(tokens, API_PREFIX)];
 
   app.use(services.requests.middleware());
   app.use(errorEnvelope(logger));
-  app.use(guards({ port: services.port, allowedOrigins, extraHost }));
-  app.use((ctx, next) => (ctx.path === API_PREFIX || ctx.path.startsWith(`${API_PREFIX}/`) ? auth(ctx, next) : next()));
+  app.use((ctx, next) => {
+    for (const check of checks) if (check(ctx) === 'answered') return;
+    return next();
+  });
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.silent = true;

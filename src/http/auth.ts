@@ -4,12 +4,15 @@ import type { TokenCheck } from '../token';
 
 const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 
-/** Every /api/v1 request needs the bearer token; the request's actor is the token's fingerprint. */
-export function bearerAuth(tokens: TokenCheck) {
-  return async (ctx: Context, next: () => Promise<void>) => {
+/**
+ * Every request under `prefix` needs the bearer token, checked before routing so that an unknown
+ * path tells nothing to a caller without it. The request's actor is the token's fingerprint.
+ */
+export function bearerAuth(tokens: TokenCheck, prefix: string) {
+  return (ctx: Context): void => {
+    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return;
     const match = BEARER.exec(ctx.get('Authorization'));
     if (!match || !tokens.matches(match[1])) throw new ApiError('unauthorized');
     ctx.state.actor = tokens.fingerprint();
-    await next();
   };
 }

@@ -16,7 +16,8 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
   assertJsonContentType(ctx.request.headers['content-type']);
   let text: string;
   try {
-    text = await getRawBody(ctx.req, { limit, length: declared, encoding: 'utf8' });
+    // As bytes, decoded here: raw-body's own decoding goes through iconv-lite, a measurable cost per write.
+    text = (await getRawBody(ctx.req, { limit, length: declared })).toString('utf8');
   } catch (error) {
     const type = (error as { type?: string }).type;
     if (type === 'entity.too.large') throw tooLarge(limit);

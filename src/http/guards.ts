@@ -14,6 +14,7 @@ export interface GuardOptions {
 /**
  * Defence in depth for a loopback API that browsers can reach: a Host that is not a loopback
  * name is a DNS-rebinding attempt; an Origin that is neither ours nor allowed is a cross-site call.
+ * An allowed origin's CORS preflight is answered here.
  */
 export function guards({ port, allowedOrigins, extraHost }: GuardOptions) {
   const allowed = new Set(allowedOrigins.map((origin) => origin.toLowerCase()));
@@ -24,7 +25,7 @@ export function guards({ port, allowedOrigins, extraHost }: GuardOptions) {
   const isAllowedHost = (host: string) =>
     LOOPBACK_HOST.test(host) || (extraHost !== undefined && host.toLowerCase().replace(/:\d+$/, '') === extraHost.toLowerCase());
 
-  return async (ctx: Context, next: () => Promise<void>) => {
+  return (ctx: Context): 'answered' | void => {
     if (!isAllowedHost(ctx.get('Host'))) throw new ApiError('forbidden_host');
     const origin = ctx.get('Origin').toLowerCase();
     if (origin && !isOwnOrigin(origin)) {
@@ -36,10 +37,9 @@ export function guards({ port, allowedOrigins, extraHost }: GuardOptions) {
         ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-Id, Last-Event-ID');
         ctx.set('Access-Control-Max-Age', '600');
         ctx.status = 204;
-        return;
+        return 'answered';
       }
       ctx.set('Access-Control-Expose-Headers', 'ETag, Location, X-Request-Id, Idempotent-Replayed, Retry-After');
     }
-    await next();
   };
 }

@@ -61,16 +61,21 @@ export class EventLog implements EventStore {
     const metaJson = JSON.stringify(meta);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ streamId, expectedVersion, events: pending, meta, metaJson, resolve, reject });
-      this.flushing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.flush());
+      this.flushing ??= this.flush();
     });
   }
 
+  /**
+   * Each batch is taken on the turn after the previous one is durable (setImmediate): appends from
+   * every request read in the meantime join it, so concurrent writers share one fsync.
+   */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
+    do {
+      await nextTurn();
       const batch = this.queue;
       this.queue = [];
       await this.commit(batch);
-    }
+    } while (this.queue.length > 0);
     this.flushing = null;
   }
 
@@ -189,6 +194,8 @@ function appendProblem(streamId: string, events: NewEvent[], meta: EventMeta): s
   }
   return metaProblem(meta);
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const closedError = () => new StoreError('STORE_CLOSED', 'the event log is closed');
 
