@@ -1,4 +1,5 @@
-import { writableSessionFields } from '../src/schemas/session';
+import type { FromSchema } from 'json-schema-to-ts';
+import { requiredKeys, writableSessionFields } from '../src/schemas/session';
 
 /** Events of a session's stream. The stream id is the session id. */
 export const SessionCreated = {
@@ -7,20 +8,11 @@ export const SessionCreated = {
   schema: {
     type: 'object',
     additionalProperties: false,
-    required: ['title', 'kind', 'status', 'accent', 'tags', 'notes', 'client', 'projectPath'],
+    required: requiredKeys(writableSessionFields),
     properties: writableSessionFields,
   },
 } as const;
 
-export interface SessionCreatedData {
-  title: string;
-  kind: string;
-  status: string;
-  accent: string;
-  tags: string[];
-  notes: string;
-  client: string | null;
-  projectPath: string | null;
-}
+export type SessionCreatedData = FromSchema<typeof SessionCreated.schema>;
 
 export const sessionEvents = [SessionCreated] as const;

@@ -1,23 +1,9 @@
 import type { StoredEvent } from '../events/envelope';
 import type { SessionCreatedData } from '../events/sessions';
+import type { Session } from '../src/schemas/session';
 
-/** A session as the log makes it: what the read model stores, before HTTP adds its URLs. */
-export interface SessionState {
-  id: string;
-  title: string;
-  kind: string;
-  status: string;
-  accent: string;
-  tags: string[];
-  notes: string;
-  client: string | null;
-  projectPath: string | null;
-  projectOriginalPath: string | null;
-  lastOpened: string | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
+/** A session as the log makes it: what the read model stores, before HTTP adds its URLs and previews. */
+export type SessionState = Omit<Session, 'previewStatus' | 'previewUrl' | 'previewAudioUrl' | 'previewAudioMime' | 'preferredPreviewId' | 'previews'>;
 
 /** The pure fold of one session's stream: (session so far, next event) → session. */
 export function evolveSession(session: SessionState | undefined, event: StoredEvent): SessionState | undefined {

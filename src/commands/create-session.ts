@@ -1,3 +1,4 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import type { NewEvent } from '../../events/envelope';
 import { SessionCreated, type SessionCreatedData } from '../../events/sessions';
 import { detectKind } from '../kind';
@@ -11,16 +12,7 @@ export const createSessionBodySchema = {
   properties: writableSessionFields,
 } as const;
 
-export interface CreateSessionBody {
-  title: string;
-  kind?: string;
-  status?: string;
-  accent?: string;
-  tags?: string[];
-  notes?: string;
-  client?: string | null;
-  projectPath?: string | null;
-}
+export type CreateSessionBody = FromSchema<typeof createSessionBodySchema>;
 
 export interface CreateSession {
   sessionId: string;

@@ -1,3 +1,5 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
 /**
  * The session's fields, written once (contract §5.1). The create command, the SessionCreated event
  * and the Session resource (and, later, the OpenAPI document) are all built from these.
@@ -24,7 +26,7 @@ function trimmedText(max: number) {
 }
 
 const slug = (maxLength: number) => ({ type: 'string', pattern: SLUG, minLength: 1, maxLength }) as const;
-const nullable = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const nullable = <const S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const isoDate = { type: 'string', format: 'date-time' } as const;
 const absolutePath = {
   type: 'string',
@@ -51,20 +53,24 @@ export const writableSessionFields = {
 
 export type WritableSessionField = keyof typeof writableSessionFields;
 
+/** Server-managed: an annotation for documents, and the reason a body that carries one is refused. */
+const readOnly = <const S extends object>(schema: S) => ({ ...schema, readOnly: true }) as const;
+
 /** Fields only the server sets; a body that carries one is told it is read-only. */
 export const readOnlySessionFields = {
-  id: { type: 'string', pattern: '^session_[0-9A-HJKMNP-TV-Z]{26}$' },
-  projectOriginalPath: nullable({ type: 'string' }),
-  lastOpened: nullable(isoDate),
-  previewStatus: { enum: ['none', 'pending', 'ready', 'failed'] },
-  previewUrl: { type: 'string' },
-  previewAudioUrl: nullable({ type: 'string' }),
-  previewAudioMime: nullable({ type: 'string' }),
-  preferredPreviewId: nullable({ type: 'string' }),
-  previews: {
+  id: readOnly({ type: 'string', pattern: '^session_[0-9A-HJKMNP-TV-Z]{26}$' }),
+  projectOriginalPath: readOnly(nullable({ type: 'string' })),
+  lastOpened: readOnly(nullable(isoDate)),
+  previewStatus: readOnly({ enum: ['none', 'pending', 'ready', 'failed'] }),
+  previewUrl: readOnly({ type: 'string' }),
+  previewAudioUrl: readOnly(nullable({ type: 'string' })),
+  previewAudioMime: readOnly(nullable({ type: 'string' })),
+  preferredPreviewId: readOnly(nullable({ type: 'string' })),
+  previews: readOnly({
     type: 'array',
     items: {
       type: 'object',
+      additionalProperties: false,
       required: ['id', 'name', 'path', 'status'],
       properties: {
         id: { type: 'string' },
@@ -73,51 +79,26 @@ export const readOnlySessionFields = {
         status: { enum: ['ready', 'pending', 'failed'] },
       },
     },
-  },
-  createdAt: isoDate,
-  updatedAt: isoDate,
-  version: { type: 'integer', minimum: 1 },
+  }),
+  createdAt: readOnly(isoDate),
+  updatedAt: readOnly(isoDate),
+  version: readOnly({ type: 'integer', minimum: 1 }),
 } as const;
 
 export const readOnlySessionFieldNames: ReadonlySet<string> = new Set(Object.keys(readOnlySessionFields));
+
+/** Every property of an object schema, as its `required` list. */
+export const requiredKeys = <const P extends object>(properties: P) => Object.keys(properties) as Array<keyof P & string>;
+
+const sessionProperties = { ...writableSessionFields, ...readOnlySessionFields } as const;
 
 /** The Session resource as every route returns it. */
 export const sessionSchema = {
   type: 'object',
   additionalProperties: false,
-  required: [...Object.keys(writableSessionFields), ...Object.keys(readOnlySessionFields)],
-  properties: {
-    ...writableSessionFields,
-    ...Object.fromEntries(Object.entries(readOnlySessionFields).map(([name, schema]) => [name, { ...schema, readOnly: true }])),
-  },
+  required: requiredKeys(sessionProperties),
+  properties: sessionProperties,
 } as const;
 
-export interface PreviewVariant {
-  id: string;
-  name: string;
-  path: string;
-  status: 'ready' | 'pending' | 'failed';
-}
-
-export interface Session {
-  id: string;
-  title: string;
-  kind: string;
-  status: string;
-  accent: string;
-  tags: string[];
-  notes: string;
-  client: string | null;
-  projectPath: string | null;
-  projectOriginalPath: string | null;
-  lastOpened: string | null;
-  previewStatus: 'none' | 'pending' | 'ready' | 'failed';
-  previewUrl: string;
-  previewAudioUrl: string | null;
-  previewAudioMime: string | null;
-  preferredPreviewId: string | null;
-  previews: PreviewVariant[];
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
+export type Session = FromSchema<typeof sessionSchema>;
+export type PreviewVariant = Session['previews'][number];

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StoredEvent } from '../../events/envelope';
 import { logDirectory } from '../../src/server';
 import { LevelBackend } from '../../src/store';
 import { generateToken, writeTokenFile } from '../../src/token';
 import type { HttpResponse } from '../helpers/http';
 import { eventually } from '../helpers/eventually';
-import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
+import { newDataDir, readAllEvents, startTestServer, type TestServer } from '../helpers/server';
 
 const UNAUTHORIZED = { error: { status: 401, code: 'unauthorized', message: 'Provide Authorization: Bearer <token>.' } };
 
@@ -15,12 +14,6 @@ function assertUnauthorized(response: HttpResponse, what: string): void {
   assert.equal(response.status, 401, `${what}: expected 401, got ${response.status} ${response.text}`);
   assert.match(String(response.headers['content-type']), /^application\/json\b/, `${what}: content-type`);
   assert.deepEqual(response.body, UNAUTHORIZED, `${what}: body`);
-}
-
-async function readEvents(server: TestServer): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
-  for await (const event of server.server.store.readAll()) events.push(event);
-  return events;
 }
 
 /** Every 8-character window of the token: none of them may show up where the token must not. */
@@ -183,7 +176,7 @@ describe('API: authentication (contract §2)', () => {
       }
 
       // And no stored event holds it, while each event's actor is a short fingerprint
-      const events = await readEvents(server);
+      const events = await readAllEvents(server);
       assert.equal(events.length, 3);
       const actors = new Set<string>();
       for (const event of events) {
@@ -240,7 +233,7 @@ describe('API: authentication (contract §2)', () => {
       assert.equal(statSync(server.config.tokenFile).mode & 0o777, 0o600);
 
       // And events written under each token carry different fingerprints
-      const events = await readEvents(server);
+      const events = await readAllEvents(server);
       assert.equal(events.length, 2);
       assert.notEqual(events[0].meta.actor, events[1].meta.actor);
       for (const event of events) {

@@ -1,27 +1,11 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { assertError } from '../helpers/assertions';
 import type { HttpResponse } from '../helpers/http';
+import { sendRawBytes } from '../helpers/raw-socket';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };
-
-/** The contract's error envelope, exactly: {error: {status, code, message}}, plus details on invalid_request. */
-function assertError(response: HttpResponse, status: number, code: string, message?: string | RegExp): void {
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${response.text}`);
-  assert.match(String(response.headers['content-type']), /^application\/json;\s*charset=utf-8$/i);
-  assert.notEqual(response.body, undefined, `not JSON: ${response.text}`);
-  assert.deepEqual(Object.keys(response.body), ['error']);
-  const { error } = response.body;
-  const keys = code === 'invalid_request' ? ['code', 'details', 'message', 'status'] : ['code', 'message', 'status'];
-  assert.deepEqual(Object.keys(error).sort(), keys);
-  assert.equal(error.status, status);
-  assert.equal(error.code, code);
-  assert.equal(typeof error.message, 'string');
-  assert.ok(error.message.length > 0);
-  if (typeof message === 'string') assert.equal(error.message, message);
-  else if (message) assert.match(error.message, message);
-}
 
 /** An invalid_request whose details name `field` (a JSON pointer). */
 function assertInvalidField(response: HttpResponse, field: string, message?: RegExp): { field: string; message: string } {
@@ -66,30 +50,6 @@ function sendChunked(url: string, headers: Record<string, string>, chunks: Buffe
       }
       req.end();
     })().catch(reject);
-  });
-}
-
-/** Bytes that are not valid HTTP, straight onto a socket; resolves with the raw response. */
-function sendRawBytes(port: number, bytes: string): Promise<{ head: string; headers: Record<string, string>; body: any }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (received += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head, ...rest] = received.split('\r\n\r\n');
-      const [statusLine, ...headerLines] = head.split('\r\n');
-      const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-      let body: unknown;
-      try {
-        body = JSON.parse(rest.join('\r\n\r\n'));
-      } catch {
-        body = undefined;
-      }
-      resolve({ head: statusLine, headers, body });
-    });
-    socket.end(bytes);
   });
 }
 

@@ -1,35 +1,14 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { assertError } from '../helpers/assertions';
 import type { HttpResponse } from '../helpers/http';
+import { sendRawBytes } from '../helpers/raw-socket';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function assertError(response: HttpResponse, status: number, code: string): void {
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${response.text}`);
-  assert.match(String(response.headers['content-type']), /^application\/json\b/);
-  assert.deepEqual(Object.keys(response.body), ['error']);
-  assert.deepEqual(Object.keys(response.body.error).sort(), ['code', 'message', 'status']);
-  assert.equal(response.body.error.status, status);
-  assert.equal(response.body.error.code, code);
-}
-
 function assertNoCors(response: HttpResponse): void {
   const cors = Object.keys(response.headers).filter((name) => name.startsWith('access-control-'));
   assert.deepEqual(cors, [], `unexpected CORS headers: ${cors.join(', ')}`);
-}
-
-/** Writes bytes that are not HTTP onto a socket; resolves with the raw response text. */
-function sendRawBytes(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (received += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(received));
-    socket.end(bytes);
-  });
 }
 
 describe('API: Host and Origin guards, request ids (contract §1, §4)', () => {
@@ -201,9 +180,8 @@ describe('API: Host and Origin guards, request ids (contract §1, §4)', () => {
 
     it('is on the 400 Node answers for bytes that are not HTTP', async () => {
       const response = await sendRawBytes(server.server.port, 'GARBAGE\r\n\r\n');
-      const head = response.split('\r\n\r\n')[0];
-      assert.match(head, /^HTTP\/1\.1 400 /);
-      assert.match(head, /^X-Request-Id: \S+$/im, `no X-Request-Id in:\n${head}`);
+      assert.match(response.head, /^HTTP\/1\.1 400 /);
+      assert.match(response.headers['x-request-id'] ?? '', /^\S+$/, `no X-Request-Id in ${JSON.stringify(response.headers)}`);
     });
 
     it('echoes a well-formed client id', async () => {

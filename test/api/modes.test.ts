@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { logDirectory } from '../../src/server';
 import { LevelBackend } from '../../src/store';
-import type { HttpResponse } from '../helpers/http';
+import { assertError } from '../helpers/assertions';
 import { eventually } from '../helpers/eventually';
 import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
 
 const READ_ONLY = 'Enable Full Automation to perform this action.';
 const DISABLED = 'The Local API is disabled.';
-
-function assertError(response: HttpResponse, status: number, code: string, message?: string): void {
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status} ${response.text}`);
-  assert.match(String(response.headers['content-type']), /^application\/json\b/);
-  assert.deepEqual(Object.keys(response.body), ['error']);
-  assert.deepEqual(Object.keys(response.body.error).sort(), ['code', 'message', 'status']);
-  assert.equal(response.body.error.status, status);
-  assert.equal(response.body.error.code, code);
-  assert.equal(typeof response.body.error.message, 'string');
-  if (message !== undefined) assert.equal(response.body.error.message, message);
-}
 
 async function health(server: TestServer): Promise<Record<string, any>> {
   const response = await server.api('GET', '/health');

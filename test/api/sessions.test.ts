@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { readAllEvents, startTestServer, type TestServer } from '../helpers/server';
 
 const docsExample = { title: 'New idea', kind: 'Ableton', status: 'draft', tags: ['ideas', 'writing'] };
 
@@ -163,8 +163,7 @@ describe('sessions over HTTP (contract §5.1-§5.3, §9)', () => {
 
   it('stores one hash-chained SessionCreated event per create, with the request id and the actor', async () => {
     const response = await server.api('POST', '/sessions', { json: docsExample, headers: { 'X-Request-Id': 'req-42' } });
-    const events = [];
-    for await (const event of server.server.store.readAll()) events.push(event);
+    const events = await readAllEvents(server);
     assert.equal(events.length, 1);
     const [event] = events;
     assert.equal(event.type, 'SessionCreated');

@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../../events/envelope';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,4 +59,11 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every event of the server's log, in order. */
+export async function readAllEvents(server: TestServer): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const event of server.server.store.readAll()) events.push(event);
+  return events;
 }

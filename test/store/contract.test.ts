@@ -85,6 +85,16 @@ function appendToNewStreams(store: EventStore, streams: number[]): Promise<Appen
   return Promise.all(streams.map((index) => store.append(streamOf(index), 0, [sessionCreated({ title: `Session ${index}` })], meta())));
 }
 
+/** Every event the subscription delivers after `after`, up to and including the one on stream `session-last`. */
+const receiveThroughLast = (store: EventStore, after: number) =>
+  firstValueFrom(
+    store.subscribe(after).pipe(
+      takeWhile((event) => event.streamId !== 'session-last', true),
+      toArray(),
+      timeout(5000),
+    ),
+  );
+
 function storeContract(name: string, storage: () => Storage): void {
   describe(`EventStore contract: ${name}`, function () {
     let under: Storage;
@@ -311,13 +321,7 @@ function storeContract(name: string, storage: () => Storage): void {
         const store = await open();
         await appendToNewStreams(store, range(1, 100));
 
-        const received = firstValueFrom(
-          store.subscribe(40).pipe(
-            takeWhile((event) => event.streamId !== 'session-last', true),
-            toArray(),
-            timeout(5000),
-          ),
-        );
+        const received = receiveThroughLast(store, 40);
         await appendToNewStreams(store, range(101, 200));
         await store.append('session-last', 0, [sessionCreated()], meta());
         const events = await received;
@@ -330,13 +334,7 @@ function storeContract(name: string, storage: () => Storage): void {
         const backend = new PausingReads(under.backend());
         const store = await open(backend);
         await appendToNewStreams(store, range(1, 100));
-        const received = firstValueFrom(
-          store.subscribe(40).pipe(
-            takeWhile((event) => event.streamId !== 'session-last', true),
-            toArray(),
-            timeout(5000),
-          ),
-        );
+        const received = receiveThroughLast(store, 40);
         await backend.paused;
 
         await appendToNewStreams(store, range(101, 200));
