@@ -30,6 +30,7 @@ export interface RunningServer {
   tokenSource: string;
   tokenCreated: boolean;
   store: EventStore;
+  requestsInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -46,7 +47,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // What has been started, stopped in reverse order on shutdown or when a later step fails.
   const started: Array<{ stop(): void | Promise<void> }> = [{ stop: () => store.close() }];
   const stopAll = async () => {
-    for (const part of started.reverse()) await part.stop();
+    for (const part of [...started].reverse()) await part.stop();
   };
 
   try {
@@ -100,6 +101,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       tokenSource: config.token ? 'the SESSIONDOCK_TOKEN environment variable' : config.tokenFile,
       tokenCreated: token.created,
       store,
+      requestsInFlight: () => services.requests.requestsInFlight(),
       close: () => (closing ??= stopAll()),
     };
   } catch (error) {

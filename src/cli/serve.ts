@@ -15,7 +15,7 @@ export async function serve(config: Config): Promise<number> {
 
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      process.stdout.write(`${signal}: finishing requests in flight and closing the log\n`);
+      process.stdout.write(`${signal}: finishing ${server.requestsInFlight()} request(s) in flight and closing the log\n`);
       server.close().then(
         () => resolve(0),
         (error: Error) => {

@@ -11,13 +11,19 @@ export interface RecentRequest {
   at: string;
 }
 
-/** Names every request (X-Request-Id) and keeps the counters /health reports. */
+/** Names every request (X-Request-Id) and keeps the counters /health and shutdown report. */
 export class RequestLog {
   private count = 0;
+  private inFlight = 0;
   private readonly recent: Array<Omit<RecentRequest, 'at'> & { at: number }> = [];
 
   requestCount(): number {
     return this.count;
+  }
+
+  /** Requests whose headers have arrived and whose response has not yet been sent. */
+  requestsInFlight(): number {
+    return this.inFlight;
   }
 
   recentRequests(): RecentRequest[] {
@@ -30,9 +36,11 @@ export class RequestLog {
       const requestId = CLIENT_REQUEST_ID.test(sent) ? sent : randomUUID();
       ctx.state.requestId = requestId;
       ctx.set('X-Request-Id', requestId);
+      this.inFlight += 1;
       try {
         await next();
       } finally {
+        this.inFlight -= 1;
         this.count += 1;
         this.recent.push({ method: ctx.method, path: ctx.path, statusCode: ctx.status, at: Date.now() });
         if (this.recent.length > RECENT) this.recent.shift();

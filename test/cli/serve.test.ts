@@ -63,7 +63,7 @@ describe('sessiondock serve and token (real processes)', () => {
     }
     const before = await httpCall(`${first.baseUrl}/sessions?limit=500`, 'GET', { headers });
     assert.equal(await first.stop('SIGTERM'), 0);
-    assert.match(first.stdout(), /SIGTERM: finishing requests in flight and closing the log/);
+    assert.match(first.stdout(), /SIGTERM: finishing \d+ request\(s\) in flight and closing the log/);
 
     const second = await serve();
     const after = await httpCall(`${second.baseUrl}/sessions?limit=500`, 'GET', { headers });
