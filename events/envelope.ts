@@ -6,6 +6,8 @@ export interface EventMeta {
   correlationId?: string;
   causationId?: string;
   idempotencyKey?: string;
+  /** With idempotencyKey: SHA-256 of the request body's canonical JSON, to tell a retry from a reuse. */
+  requestHash?: string;
 }
 
 export interface StoredEvent<Data = Record<string, unknown>> {
@@ -35,6 +37,7 @@ export const eventMetaSchema = {
     actor: { type: 'string', minLength: 1, maxLength: 64 },
     correlationId: { type: 'string', maxLength: 128 },
     causationId: { type: 'string', maxLength: 128 },
-    idempotencyKey: { type: 'string', maxLength: 256 },
+    idempotencyKey: { type: 'string', minLength: 1, maxLength: 255 },
+    requestHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
   },
 } as const;

@@ -1,48 +1,233 @@
 import type { StoredEvent } from '../events/envelope';
 import type { Projection } from './runner';
+import { foldText, searchTextOf } from './search-text';
 import { evolveSession, type SessionState } from './session-state';
+import { SortedIndex } from './sorted-index';
+
+export const SORT_FIELDS = ['title', 'kind', 'status', 'lastOpened', 'createdAt', 'updatedAt'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+export type Direction = 'asc' | 'desc';
+
+/** A list query, already validated: terms folded, tags and kind in lower case. */
+export interface SessionQuery {
+  terms: string[];
+  kind: string | null;
+  tags: string[];
+  /** Only sessions opened at or after this ISO time. */
+  openedSince: string | null;
+  sort: SortField | null;
+  /** null: the sort's natural direction (A-Z for text, newest first for times). */
+  order: Direction | null;
+  limit: number;
+  offset: number;
+}
 
 export interface Page<T> {
   items: T[];
   total: number;
 }
 
-/**
- * Default listing order (contract §5.3): last opened first, never-opened last, then most recently
- * updated, then id so that pages are stable.
- */
-export function compareDefaultOrder(a: SessionState, b: SessionState): number {
-  if (a.lastOpened !== b.lastOpened) {
-    if (a.lastOpened === null) return 1;
-    if (b.lastOpened === null) return -1;
-    return a.lastOpened < b.lastOpened ? 1 : -1;
-  }
-  if (a.updatedAt !== b.updatedAt) return a.updatedAt < b.updatedAt ? 1 : -1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+export interface TagCount {
+  tag: string;
+  count: number;
 }
 
-/** The sessions read model: every live session by id, folded from the log. */
+type Segment = { index: SortedIndex<SessionState>; direction: Direction };
+
+interface Entry {
+  state: SessionState;
+  text: string;
+}
+
+const indexFor = (keyOf: (session: SessionState) => string | null) => new SortedIndex<SessionState>(keyOf);
+
+/**
+ * The sessions read model: every live session by id, with the indexes that answer §5.3 without
+ * scanning: by tag, by kind, a folded search text, and one sorted index per order. The fold keeps
+ * them current; a query only reads them.
+ */
 export class SessionsProjection implements Projection {
   readonly name = 'sessions';
-  private readonly sessions = new Map<string, SessionState>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly byTag = new Map<string, Set<string>>();
+  private readonly tagSpellings = new Map<string, Map<string, number>>();
+  private readonly byKind = new Map<string, Set<string>>();
+  private readonly sorted = {
+    title: indexFor((session) => foldText(session.title)),
+    kind: indexFor((session) => foldText(session.kind)),
+    status: indexFor((session) => session.status),
+    createdAt: indexFor((session) => session.createdAt),
+    updatedAt: indexFor((session) => session.updatedAt),
+    opened: indexFor((session) => session.lastOpened),
+    openedThenUpdated: indexFor((session) => (session.lastOpened === null ? null : `${session.lastOpened}|${session.updatedAt}`)),
+    neverOpenedByUpdated: indexFor((session) => (session.lastOpened === null ? session.updatedAt : null)),
+    neverOpenedById: indexFor((session) => (session.lastOpened === null ? '' : null)),
+  };
 
   apply(event: StoredEvent): void {
     if (!event.streamId.startsWith('session_')) return;
-    const next = evolveSession(this.sessions.get(event.streamId), event);
-    if (next) this.sessions.set(event.streamId, next);
-    else this.sessions.delete(event.streamId);
+    const before = this.entries.get(event.streamId)?.state;
+    const after = evolveSession(before, event);
+    for (const index of Object.values(this.sorted)) index.update(before, after);
+    this.reindexSet(this.byKind, event.streamId, before && [before.kind], after && [after.kind]);
+    if (before?.tags !== after?.tags) {
+      this.reindexSet(this.byTag, event.streamId, before?.tags, after?.tags);
+      this.countSpellings(before?.tags ?? [], -1);
+      this.countSpellings(after?.tags ?? [], 1);
+    }
+    if (after) {
+      const unchangedText = before && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
+      this.entries.set(after.id, { state: after, text: unchangedText ? this.entries.get(after.id)!.text : searchTextOf(after) });
+    } else {
+      this.entries.delete(event.streamId);
+    }
   }
 
   get(id: string): SessionState | undefined {
-    return this.sessions.get(id);
+    return this.entries.get(id)?.state;
   }
 
   count(): number {
-    return this.sessions.size;
+    return this.entries.size;
   }
 
-  list(limit: number, offset: number): Page<SessionState> {
-    const ordered = [...this.sessions.values()].sort(compareDefaultOrder);
-    return { items: ordered.slice(offset, offset + limit), total: ordered.length };
+  list(query: SessionQuery): Page<SessionState> {
+    const segments = this.plan(query.sort, query.order);
+    const matches = this.matching(query);
+    if (matches === null) {
+      return { items: this.page(this.walk(segments), query), total: this.entries.size };
+    }
+    // Few matches: sort them. Many: walk the order and keep the ones that match.
+    const ordered =
+      matches.length < this.entries.size / 16
+        ? [...matches].sort(this.comparator(segments))
+        : this.walk(segments, new Set(matches));
+    return { items: this.page(ordered, query), total: matches.length };
+  }
+
+  /** Tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
+  tagCounts(): TagCount[] {
+    const counts: TagCount[] = [];
+    for (const [key, ids] of this.byTag) {
+      const spellings = [...this.tagSpellings.get(key)!].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
+      counts.push({ tag: spellings[0][0], count: ids.size });
+    }
+    return counts.sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  }
+
+  /** The ids that pass every filter, or null when there is no filter. Starts from the smallest index. */
+  private matching(query: SessionQuery): string[] | null {
+    const sets: Set<string>[] = [];
+    if (query.kind !== null) sets.push(this.byKind.get(query.kind) ?? new Set());
+    for (const tag of query.tags) sets.push(this.byTag.get(tag) ?? new Set());
+    if (query.openedSince !== null) sets.push(new Set(this.sorted.opened.from(query.openedSince)));
+    if (sets.length === 0 && query.terms.length === 0) return null;
+    sets.sort((a, b) => a.size - b.size);
+    const [smallest, ...others] = sets;
+    const candidates: Iterable<string> = smallest ?? this.entries.keys();
+    const matches: string[] = [];
+    for (const id of candidates) {
+      if (!others.every((set) => set.has(id))) continue;
+      const { text } = this.entries.get(id)!;
+      if (query.terms.every((term) => text.includes(term))) matches.push(id);
+    }
+    return matches;
+  }
+
+  /** The indexes to walk, in turn, for a sort and order (§5.3). */
+  private plan(sort: SortField | null, order: Direction | null): Segment[] {
+    const s = this.sorted;
+    switch (sort) {
+      case 'title':
+      case 'kind':
+      case 'status':
+        return [{ index: s[sort], direction: order ?? 'asc' }];
+      case 'createdAt':
+      case 'updatedAt':
+        return [{ index: s[sort], direction: order ?? 'desc' }];
+      case 'lastOpened':
+        // Never-opened sessions last in either order, by id.
+        return [
+          { index: s.opened, direction: order ?? 'desc' },
+          { index: s.neverOpenedById, direction: 'asc' },
+        ];
+      case null:
+        // Last opened first, never-opened last; then most recently updated.
+        return [
+          { index: s.openedThenUpdated, direction: order ?? 'desc' },
+          { index: s.neverOpenedByUpdated, direction: order ?? 'desc' },
+        ];
+    }
+  }
+
+  private *walk(segments: Segment[], only?: Set<string>): Generator<string> {
+    for (const { index, direction } of segments) {
+      for (const id of index.walk(direction)) if (!only || only.has(id)) yield id;
+    }
+  }
+
+  /** The same order as walking `segments`, as a comparator of ids. */
+  private comparator(segments: Segment[]): (a: string, b: string) => number {
+    const placeOf = (id: string) => {
+      const session = this.entries.get(id)!.state;
+      for (const [position, { index, direction }] of segments.entries()) {
+        const key = index.keyOf(session);
+        if (key !== null) return { position, key, direction };
+      }
+      return { position: segments.length, key: '', direction: 'asc' as Direction };
+    };
+    const places = new Map<string, ReturnType<typeof placeOf>>();
+    const place = (id: string) => places.get(id) ?? places.set(id, placeOf(id)).get(id)!;
+    return (a, b) => {
+      const pa = place(a);
+      const pb = place(b);
+      if (pa.position !== pb.position) return pa.position - pb.position;
+      if (pa.key !== pb.key) return (pa.key < pb.key ? -1 : 1) * (pa.direction === 'asc' ? 1 : -1);
+      return a < b ? -1 : a > b ? 1 : 0;
+    };
+  }
+
+  private page(ids: Iterable<string>, { offset, limit }: SessionQuery): SessionState[] {
+    const items: SessionState[] = [];
+    let skipped = 0;
+    for (const id of ids) {
+      if (skipped < offset) {
+        skipped += 1;
+        continue;
+      }
+      if (items.length === limit) break;
+      items.push(this.entries.get(id)!.state);
+    }
+    return items;
+  }
+
+  /** Moves the session between the sets of a lower-cased index (kind, tags) by what changed. */
+  private reindexSet(index: Map<string, Set<string>>, id: string, before: readonly string[] = [], after: readonly string[] = []): void {
+    const oldKeys = new Set(before.map((value) => value.toLowerCase()));
+    const newKeys = new Set(after.map((value) => value.toLowerCase()));
+    for (const key of oldKeys) {
+      if (newKeys.has(key)) continue;
+      const ids = index.get(key)!;
+      ids.delete(id);
+      if (ids.size === 0) index.delete(key);
+    }
+    for (const key of newKeys) {
+      if (oldKeys.has(key)) continue;
+      const ids = index.get(key) ?? new Set<string>();
+      ids.add(id);
+      index.set(key, ids);
+    }
+  }
+
+  private countSpellings(tags: readonly string[], delta: 1 | -1): void {
+    for (const tag of tags) {
+      const key = tag.toLowerCase();
+      const spellings = this.tagSpellings.get(key) ?? new Map<string, number>();
+      const count = (spellings.get(tag) ?? 0) + delta;
+      if (count > 0) spellings.set(tag, count);
+      else spellings.delete(tag);
+      if (spellings.size > 0) this.tagSpellings.set(key, spellings);
+      else this.tagSpellings.delete(key);
+    }
   }
 }

@@ -15,6 +15,8 @@ export interface Config {
   allowedOrigins: string[];
   minFreeDiskMb: number;
   probeIntervalMs: number;
+  /** What `recent=true` covers: sessions opened in the last this many days. */
+  recentDays: number;
   dangerouslyListenOnNetwork: boolean;
 }
 
@@ -25,7 +27,7 @@ export const DEFAULT_HOST = 'localhost';
 const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -36,6 +38,7 @@ const configSchema = {
     allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^https?://[^/\\s]+$' } },
     minFreeDiskMb: { type: 'number', minimum: 0 },
     probeIntervalMs: { type: 'integer', minimum: 10, maximum: 3600000 },
+    recentDays: { type: 'number', exclusiveMinimum: 0, maximum: 36500 },
     dangerouslyListenOnNetwork: { type: 'boolean' },
   },
 } as const;
@@ -82,6 +85,7 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     allowedOrigins: [],
     minFreeDiskMb: 64,
     probeIntervalMs: 2000,
+    recentDays: 30,
     dangerouslyListenOnNetwork: false,
   };
   const layers: Array<[string, Layer]> = [

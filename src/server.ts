@@ -3,10 +3,12 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ProjectionRunner } from '../projections/runner';
+import { IdempotencyProjection } from '../projections/idempotency';
 import { SessionsProjection } from '../projections/sessions';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { createApp } from './http/app';
+import { KeyedQueue } from './http/idempotency';
 import { RequestLog } from './http/request-log';
 import type { Services } from './http/services';
 import { closeAll, hostsFor, listenAll } from './listen';
@@ -56,7 +58,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     tokens.watch();
     started.push(tokens);
     const sessions = new SessionsProjection();
-    const projections = new ProjectionRunner(store, [sessions]);
+    const idempotency = new IdempotencyProjection();
+    const projections = new ProjectionRunner(store, [sessions, idempotency]);
     started.push(projections);
     await projections.start();
     const modes = new ModeState({
@@ -74,7 +77,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       store,
       projections,
       sessions,
+      idempotency,
+      keyedRequests: new KeyedQueue(),
       modes,
+      recentDays: config.recentDays,
       requests: new RequestLog(),
       version,
       port: () => listening.port,

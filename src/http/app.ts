@@ -7,7 +7,9 @@ import { errorEnvelope } from './envelope';
 import { guards } from './guards';
 import { mountRoutes, type Route } from './route';
 import { healthRoutes } from './routes/health';
+import { sessionPartRoutes } from './routes/session-parts';
 import { sessionRoutes } from './routes/sessions';
+import { tagRoutes } from './routes/tags';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -21,7 +23,7 @@ export interface AppOptions {
 export const API_PREFIX = '/api/v1';
 
 /** Every route the server serves, in one table: the router mounts it and the docs describe it. */
-export const routeTable = (services: Services): Route<any>[] => [...healthRoutes(services), ...sessionRoutes(services)];
+export const routeTable = (services: Services): Route<any>[] => [...healthRoutes(services), ...sessionRoutes(services), ...sessionPartRoutes(services), ...tagRoutes(services)];
 
 /**
  * request id → envelope → checks (Host/Origin guards, bearer auth for /api/v1) → router (mode

@@ -1,22 +1,32 @@
 import type { Context } from 'koa';
+import { SORT_FIELDS, type Direction, type SessionQuery, type SortField } from '../../projections/sessions';
+import { foldText } from '../../projections/search-text';
 import { ApiError } from '../errors';
 
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 50;
+const DAY_MS = 86_400_000;
+
+const invalid = (message: string) => new ApiError('invalid_query', message);
 
 function single(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
-  if (Array.isArray(value)) throw new ApiError('invalid_query', `${name} must be given once.`);
+  if (Array.isArray(value)) throw invalid(`${name} must be given once.`);
   return value;
 }
 
 function wholeNumber(ctx: Context, name: string, minimum: number): number | undefined {
   const text = single(ctx, name);
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < minimum) {
-    throw new ApiError('invalid_query', `${name} must be an integer of at least ${minimum}.`);
-  }
+  if (!/^\d+$/.test(text) || Number(text) < minimum) throw invalid(`${name} must be an integer of at least ${minimum}.`);
   return Number(text);
+}
+
+function oneOf<T extends string>(ctx: Context, name: string, allowed: readonly T[]): T | undefined {
+  const text = single(ctx, name);
+  if (text === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(text)) throw invalid(`${name} must be one of ${allowed.join(', ')}.`);
+  return text as T;
 }
 
 /** `limit` (1-500, any larger integer clamped, default 50) and `offset` (>= 0, default 0) of contract §5.3. */
@@ -24,4 +34,27 @@ export function pageQuery(ctx: Context): { limit: number; offset: number } {
   const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? DEFAULT_LIMIT, MAX_LIMIT);
   const offset = wholeNumber(ctx, 'offset', 0) ?? 0;
   return { limit, offset };
+}
+
+/** The whole of §5.3's query string, validated; `now` and `recentDays` set what `recent` means. */
+export function sessionQuery(ctx: Context, now: Date, recentDays: number): SessionQuery {
+  const kind = single(ctx, 'kind');
+  const daw = single(ctx, 'daw');
+  if (kind !== undefined && daw !== undefined && kind.toLowerCase() !== daw.toLowerCase()) {
+    throw invalid('kind and daw name the same filter and must agree.');
+  }
+  const chosenKind = kind ?? daw;
+  const tagValues = ctx.query.tags === undefined ? [] : ([] as string[]).concat(ctx.query.tags);
+  const recent = oneOf(ctx, 'recent', ['true', 'false']);
+  return {
+    terms: foldText(single(ctx, 'q') ?? '')
+      .split(/\s+/)
+      .filter(Boolean),
+    kind: chosenKind === undefined || chosenKind.trim() === '' ? null : chosenKind.trim().toLowerCase(),
+    tags: [...new Set(tagValues.flatMap((value) => value.split(',')).map((tag) => tag.trim().toLowerCase()).filter(Boolean))],
+    openedSince: recent === 'true' ? new Date(now.getTime() - recentDays * DAY_MS).toISOString() : null,
+    sort: oneOf<SortField>(ctx, 'sort', SORT_FIELDS) ?? null,
+    order: oneOf<Direction>(ctx, 'order', ['asc', 'desc']) ?? null,
+    ...pageQuery(ctx),
+  };
 }

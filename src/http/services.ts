@@ -1,7 +1,9 @@
+import type { IdempotencyProjection } from '../../projections/idempotency';
 import type { SessionsProjection } from '../../projections/sessions';
 import type { ProjectionRunner } from '../../projections/runner';
 import type { ModeState } from '../modes';
 import type { EventStore } from '../store';
+import type { KeyedQueue } from './idempotency';
 import type { RequestLog } from './request-log';
 
 /** What the routes stand on: the log to write to, the read models to answer from, and the server's state. */
@@ -9,7 +11,12 @@ export interface Services {
   store: EventStore;
   projections: ProjectionRunner;
   sessions: SessionsProjection;
+  idempotency: IdempotencyProjection;
+  /** Requests sharing an Idempotency-Key run one at a time. */
+  keyedRequests: KeyedQueue;
   modes: ModeState;
+  /** What `recent=true` means, in days. */
+  recentDays: number;
   requests: RequestLog;
   version: string;
   port(): number;

@@ -51,6 +51,8 @@ function describe(error: ErrorObject, rules: BodyRules): FieldProblem {
       const readOnly = error.instancePath === '' && rules.readOnlyFields?.has(name);
       return { field: `${error.instancePath}/${name}`, message: readOnly ? 'is read-only' : 'is not a known field' };
     }
+    case 'minProperties':
+      return { field: error.instancePath, message: 'must set at least one field' };
     case 'type':
       return { field: error.instancePath, message: `must be ${article(String(params.type))}` };
     case 'pattern':

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { StoredEvent } from '../../events/envelope';
 import { decideCreateSession, newSessionData, normaliseTags } from '../../src/commands/create-session';
-import { evolveSession, type SessionState } from '../../projections/session-state';
-import { compareDefaultOrder, SessionsProjection } from '../../projections/sessions';
+import { evolveSession } from '../../projections/session-state';
+import { SessionsProjection, type SessionQuery } from '../../projections/sessions';
 import { detectKind } from '../../src/kind';
 
 const at = '2026-11-29T10:00:00.000Z';
@@ -73,44 +73,47 @@ describe('session fold: evolve', () => {
     });
   });
 
-  it('given a session, when an event of another kind arrives, then the session is unchanged', () => {
+  it('given a session, when an event another read model folds arrives, then only the version follows the stream', () => {
     const session = evolveSession(undefined, stored('session_A', 1, 'SessionCreated', newSessionData({ title: 'Idea' })));
-    assert.equal(evolveSession(session, stored('session_A', 2, 'SomethingElse', {})), session);
+    assert.deepEqual(evolveSession(session, stored('session_A', 2, 'SomethingElse', {})), { ...session, version: 2 });
+  });
+
+  it('given a session, when SessionUpdated sets a path, then the first path ever recorded is kept as the original', () => {
+    const created = evolveSession(undefined, stored('session_A', 1, 'SessionCreated', newSessionData({ title: 'Idea' })));
+    const later = { ...meta, at: '2026-11-29T11:00:00.000Z' };
+    const moved = evolveSession(created, { ...stored('session_A', 2, 'SessionUpdated', { projectPath: '/a/idea.als' }), meta: later });
+    const movedAgain = evolveSession(moved, stored('session_A', 3, 'SessionUpdated', { projectPath: '/b/idea.als', title: 'Idea 2' }));
+    const cleared = evolveSession(movedAgain, stored('session_A', 4, 'SessionUpdated', { projectPath: null }));
+    assert.equal(moved?.projectOriginalPath, '/a/idea.als');
+    assert.equal(moved?.updatedAt, later.at);
+    assert.deepEqual([movedAgain?.projectPath, movedAgain?.projectOriginalPath, movedAgain?.title], ['/b/idea.als', '/a/idea.als', 'Idea 2']);
+    assert.deepEqual([cleared?.projectPath, cleared?.projectOriginalPath, cleared?.version], [null, '/a/idea.als', 4]);
+  });
+
+  it('given a session, when notes, tags, an opening and a deletion arrive, then each changes only its part', () => {
+    const created = evolveSession(undefined, stored('session_A', 1, 'SessionCreated', newSessionData({ title: 'Idea', notes: 'n' })))!;
+    const opened = evolveSession(created, { ...stored('session_A', 2, 'SessionOpened', {}), meta: { ...meta, at: '2026-11-30T00:00:00.000Z' } })!;
+    assert.deepEqual(opened, { ...created, lastOpened: '2026-11-30T00:00:00.000Z', version: 2 });
+    const noted = evolveSession(opened, stored('session_A', 3, 'SessionNotesReplaced', { notes: 'new' }))!;
+    assert.deepEqual([noted.notes, noted.tags, noted.version], ['new', [], 3]);
+    const tagged = evolveSession(noted, stored('session_A', 4, 'SessionTagsReplaced', { tags: ['a'] }))!;
+    assert.deepEqual([tagged.notes, tagged.tags, tagged.version], ['new', ['a'], 4]);
+    assert.equal(evolveSession(tagged, stored('session_A', 5, 'SessionDeleted', {})), undefined);
+    assert.equal(evolveSession(undefined, stored('session_B', 2, 'SessionUpdated', { title: 'x' })), undefined);
   });
 });
 
+const everything = (page: Pick<SessionQuery, 'limit' | 'offset'>): SessionQuery => ({
+  terms: [],
+  kind: null,
+  tags: [],
+  openedSince: null,
+  sort: null,
+  order: null,
+  ...page,
+});
+
 describe('sessions read model', () => {
-  const base: SessionState = {
-    id: 'session_B',
-    title: 't',
-    kind: 'Other',
-    status: 'draft',
-    accent: 'default',
-    tags: [],
-    notes: '',
-    client: null,
-    projectPath: null,
-    projectOriginalPath: null,
-    lastOpened: null,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  };
-
-  it('orders opened sessions first (newest first), then by updatedAt newest first, then by id', () => {
-    const sessions: SessionState[] = [
-      { ...base, id: 'session_1', updatedAt: '2026-01-01T00:00:00.000Z' },
-      { ...base, id: 'session_2', lastOpened: '2026-02-01T00:00:00.000Z' },
-      { ...base, id: 'session_3', updatedAt: '2026-03-01T00:00:00.000Z' },
-      { ...base, id: 'session_4', lastOpened: '2026-03-01T00:00:00.000Z' },
-      { ...base, id: 'session_0', updatedAt: '2026-01-01T00:00:00.000Z' },
-    ];
-    assert.deepEqual(
-      [...sessions].sort(compareDefaultOrder).map((session) => session.id),
-      ['session_4', 'session_2', 'session_3', 'session_0', 'session_1'],
-    );
-  });
-
   it('folds only session streams and pages the default order', () => {
     const model = new SessionsProjection();
     model.apply(stored('session_A', 1, 'SessionCreated', newSessionData({ title: 'A' }), 1));
@@ -118,7 +121,7 @@ describe('sessions read model', () => {
     model.apply(stored('session_B', 1, 'SessionCreated', newSessionData({ title: 'B' }), 3));
     assert.equal(model.count(), 2);
     assert.equal(model.get('import_Z'), undefined);
-    const page = model.list(1, 1);
+    const page = model.list(everything({ limit: 1, offset: 1 }));
     assert.equal(page.total, 2);
     assert.deepEqual(page.items.map((session) => session.id), ['session_B']);
   });

@@ -1,29 +1,58 @@
 import type { Context } from 'koa';
-import { createSessionBodySchema, decideCreateSession, type CreateSessionBody } from '../../commands/create-session';
 import { commit } from '../../commands/commit';
+import { createSessionBodySchema, decideCreateSession, type CreateSessionBody } from '../../commands/create-session';
+import { decideDeleteSession } from '../../commands/delete-session';
+import { decideUpdateSession, updateSessionBodySchema, type UpdateSessionBody } from '../../commands/update-session';
 import { ApiError } from '../../errors';
 import { newSessionId } from '../../ids';
 import { readOnlySessionFieldNames } from '../../schemas/session';
-import { pageQuery } from '../query';
+import type { SessionState } from '../../../projections/session-state';
+import { idempotencyKeyOf, requestHash } from '../idempotency';
+import { sessionQuery } from '../query';
 import { defineRoute } from '../route';
 import { apiBase, type Services } from '../services';
+import { metaOf, readSession, writeSession } from '../session-writes';
 import { etagOf, toSession } from '../session-view';
-import type { EventMeta } from '../../../events/envelope';
+
+const CREATE_SCOPE = 'POST /api/v1/sessions';
+const sessionBodyRules = { readOnlyFields: readOnlySessionFieldNames };
 
 export function sessionRoutes(services: Services) {
-  const metaOf = (ctx: Context): EventMeta => ({ at: services.now().toISOString(), requestId: ctx.state.requestId, actor: ctx.state.actor });
+  const respondCreated = (ctx: Context, session: SessionState) => {
+    ctx.status = 201;
+    ctx.set('Location', `/api/v1/sessions/${session.id}`);
+    ctx.set('ETag', etagOf(session.version));
+    ctx.body = { data: toSession(session, apiBase(services)) };
+  };
+
+  const create = async (ctx: Context, body: CreateSessionBody, idempotency: { idempotencyKey: string; requestHash: string } | object = {}) => {
+    const sessionId = newSessionId();
+    await commit(services, sessionId, 0, decideCreateSession({ sessionId, body }), metaOf(services, ctx, idempotency));
+    respondCreated(ctx, services.sessions.get(sessionId)!);
+  };
+
+  /** With a key: the first request's answer again for the same body, 422 for another, within 24 h. */
+  const createOnce = (ctx: Context, body: CreateSessionBody, key: string) =>
+    services.keyedRequests.run(`${CREATE_SCOPE}\u0000${key}`, async () => {
+      const hash = requestHash(body);
+      const first = services.idempotency.find(CREATE_SCOPE, key, services.now());
+      if (!first) return create(ctx, body, { idempotencyKey: key, requestHash: hash });
+      if (first.requestHash !== hash) throw new ApiError('idempotency_key_reused');
+      ctx.set('Idempotent-Replayed', 'true');
+      respondCreated(ctx, first.session);
+    });
 
   return [
     defineRoute({
       method: 'GET',
       path: '/api/v1/sessions',
       mode: 'read-only',
-      summary: 'List sessions',
+      summary: 'List and search sessions',
       async handle(ctx) {
-        const { limit, offset } = pageQuery(ctx);
-        const page = services.sessions.list(limit, offset);
+        const query = sessionQuery(ctx, services.now(), services.recentDays);
+        const page = services.sessions.list(query);
         const base = apiBase(services);
-        ctx.body = { data: page.items.map((state) => toSession(state, base)), meta: { total: page.total, limit, offset } };
+        ctx.body = { data: page.items.map((state) => toSession(state, base)), meta: { total: page.total, limit: query.limit, offset: query.offset } };
       },
     }),
 
@@ -32,15 +61,10 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions',
       mode: 'full-automation',
       summary: 'Create a session',
-      body: { schema: createSessionBodySchema, rules: { readOnlyFields: readOnlySessionFieldNames } },
+      body: { schema: createSessionBodySchema, rules: sessionBodyRules },
       async handle(ctx, body) {
-        const sessionId = newSessionId();
-        await commit(services, sessionId, 0, decideCreateSession({ sessionId, body }), metaOf(ctx));
-        const session = toSession(services.sessions.get(sessionId)!, apiBase(services));
-        ctx.status = 201;
-        ctx.set('Location', `/api/v1/sessions/${sessionId}`);
-        ctx.set('ETag', etagOf(session.version));
-        ctx.body = { data: session };
+        const key = idempotencyKeyOf(ctx);
+        await (key === undefined ? create(ctx, body) : createOnce(ctx, body, key));
       },
     }),
 
@@ -50,10 +74,30 @@ export function sessionRoutes(services: Services) {
       mode: 'read-only',
       summary: 'Get a session',
       async handle(ctx) {
-        const state = services.sessions.get(ctx.params.id);
-        if (!state) throw new ApiError('not_found', 'session not found');
-        ctx.set('ETag', etagOf(state.version));
-        ctx.body = { data: toSession(state, apiBase(services)) };
+        ctx.body = { data: toSession(readSession(services, ctx), apiBase(services)) };
+      },
+    }),
+
+    defineRoute<UpdateSessionBody>({
+      method: 'PATCH',
+      path: '/api/v1/sessions/:id',
+      mode: 'full-automation',
+      summary: 'Update some fields of a session',
+      body: { schema: updateSessionBodySchema, rules: sessionBodyRules },
+      async handle(ctx, body) {
+        const session = await writeSession(services, ctx, (state) => decideUpdateSession(state, body));
+        ctx.body = { data: toSession(session!, apiBase(services)) };
+      },
+    }),
+
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/sessions/:id',
+      mode: 'full-automation',
+      summary: 'Delete a session (its history stays in the log)',
+      async handle(ctx) {
+        await writeSession(services, ctx, decideDeleteSession);
+        ctx.body = { data: { deleted: true, id: ctx.params.id } };
       },
     }),
   ];

@@ -1,0 +1,52 @@
+import type { StoredEvent } from '../events/envelope';
+import type { Projection } from './runner';
+import { evolveSession, type SessionState } from './session-state';
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** The route an event's idempotency key was given to: keys are scoped per route (§10). */
+const scopeOf: Record<string, string> = { SessionCreated: 'POST /api/v1/sessions' };
+
+export interface IdempotentResult {
+  requestHash: string;
+  at: string;
+  /** The session as the first response returned it. */
+  session: SessionState;
+}
+
+/**
+ * Writes made under an Idempotency-Key, by route and key, for 24 hours: rebuilt from the log's
+ * metadata, so a retry after a restart is still recognised.
+ */
+export class IdempotencyProjection implements Projection {
+  readonly name = 'idempotency';
+  private readonly results = new Map<string, IdempotentResult>();
+  /** Keys in the order they were written, to forget them once the window has passed. */
+  private readonly expiry: Array<{ key: string; at: number }> = [];
+
+  apply(event: StoredEvent): void {
+    const { idempotencyKey, requestHash, at } = event.meta;
+    const scope = scopeOf[event.type];
+    if (!idempotencyKey || !requestHash || !scope) return;
+    const key = `${scope}\u0000${idempotencyKey}`;
+    this.results.set(key, { requestHash, at, session: evolveSession(undefined, event)! });
+    this.expiry.push({ key, at: Date.parse(at) });
+    this.forgetBefore(Date.parse(at) - IDEMPOTENCY_WINDOW_MS);
+  }
+
+  /** The result of the first request with this key on this route, if it is less than 24 hours old. */
+  find(scope: string, idempotencyKey: string, now: Date): IdempotentResult | undefined {
+    const result = this.results.get(`${scope}\u0000${idempotencyKey}`);
+    return result && now.getTime() - Date.parse(result.at) < IDEMPOTENCY_WINDOW_MS ? result : undefined;
+  }
+
+  private forgetBefore(cutoff: number): void {
+    let expired = 0;
+    while (expired < this.expiry.length && this.expiry[expired].at < cutoff) {
+      const { key, at } = this.expiry[expired];
+      if (Date.parse(this.results.get(key)?.at ?? '') === at) this.results.delete(key);
+      expired += 1;
+    }
+    if (expired > 0) this.expiry.splice(0, expired);
+  }
+}

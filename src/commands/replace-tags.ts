@@ -1,0 +1,22 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import type { NewEvent } from '../../events/envelope';
+import { SessionTagsReplaced } from '../../events/sessions';
+import type { SessionState } from '../../projections/session-state';
+import { writableSessionFields } from '../schemas/session';
+import { normaliseTags } from './create-session';
+
+/** PUT or PATCH /sessions/{id}/tags: both replace the whole list. */
+export const replaceTagsBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tags'],
+  properties: { tags: writableSessionFields.tags },
+} as const;
+
+export type ReplaceTagsBody = FromSchema<typeof replaceTagsBodySchema>;
+
+export function decideReplaceTags(state: SessionState, body: ReplaceTagsBody): NewEvent[] {
+  const tags = normaliseTags(body.tags);
+  const unchanged = tags.length === state.tags.length && tags.every((tag, index) => tag === state.tags[index]);
+  return unchanged ? [] : [{ type: SessionTagsReplaced.type, data: { tags } }];
+}
