@@ -3,6 +3,7 @@ import type { NewEvent } from '../../events/envelope';
 import { SessionCreated, type SessionCreatedData } from '../../events/sessions';
 import { detectKind } from '../kind';
 import { writableSessionFields } from '../schemas/session';
+import { normaliseTags } from './normalise';
 
 /** The body of POST /sessions: the writable fields, only `title` required. */
 export const createSessionBodySchema = {
@@ -17,20 +18,6 @@ export type CreateSessionBody = FromSchema<typeof createSessionBodySchema>;
 export interface CreateSession {
   sessionId: string;
   body: CreateSessionBody;
-}
-
-/** Tags trimmed and de-duplicated case-insensitively, the first spelling kept. */
-export function normaliseTags(tags: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const kept: string[] = [];
-  for (const raw of tags) {
-    const tag = raw.trim();
-    const key = tag.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
-    kept.push(tag);
-  }
-  return kept;
 }
 
 /** Applies the contract's defaults and normalisation to a valid body. */

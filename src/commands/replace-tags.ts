@@ -3,7 +3,7 @@ import type { NewEvent } from '../../events/envelope';
 import { SessionTagsReplaced } from '../../events/sessions';
 import type { SessionState } from '../../projections/session-state';
 import { writableSessionFields } from '../schemas/session';
-import { normaliseTags } from './create-session';
+import { normaliseTags, sameValue } from './normalise';
 
 /** PUT or PATCH /sessions/{id}/tags: both replace the whole list. */
 export const replaceTagsBodySchema = {
@@ -17,6 +17,5 @@ export type ReplaceTagsBody = FromSchema<typeof replaceTagsBodySchema>;
 
 export function decideReplaceTags(state: SessionState, body: ReplaceTagsBody): NewEvent[] {
   const tags = normaliseTags(body.tags);
-  const unchanged = tags.length === state.tags.length && tags.every((tag, index) => tag === state.tags[index]);
-  return unchanged ? [] : [{ type: SessionTagsReplaced.type, data: { tags } }];
+  return sameValue(tags, state.tags) ? [] : [{ type: SessionTagsReplaced.type, data: { tags } }];
 }

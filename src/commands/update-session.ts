@@ -3,7 +3,7 @@ import type { NewEvent } from '../../events/envelope';
 import { SessionUpdated, type SessionUpdatedData } from '../../events/sessions';
 import type { SessionState } from '../../projections/session-state';
 import { writableSessionFields } from '../schemas/session';
-import { normaliseTags } from './create-session';
+import { normaliseTags, sameValue } from './normalise';
 
 /** PATCH /sessions/{id}: any writable field, at least one; `null` clears notes (to "") and tags (to []). */
 export const updateSessionBodySchema = {
@@ -32,9 +32,6 @@ function normalise(body: UpdateSessionBody): SessionUpdatedData {
   if (body.projectPath !== undefined) fields.projectPath = body.projectPath;
   return fields;
 }
-
-const sameValue = (a: unknown, b: unknown) =>
-  Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((value, index) => value === b[index]) : a === b;
 
 /** One SessionUpdated with only the fields that change; none when nothing would. */
 export function decideUpdateSession(state: SessionState, body: UpdateSessionBody): NewEvent[] {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { StoredEvent } from '../../events/envelope';
-import { decideCreateSession, newSessionData, normaliseTags } from '../../src/commands/create-session';
+import { decideCreateSession, newSessionData } from '../../src/commands/create-session';
+import { normaliseTags } from '../../src/commands/normalise';
 import { evolveSession } from '../../projections/session-state';
 import { SessionsProjection, type SessionQuery } from '../../projections/sessions';
 import { detectKind } from '../../src/kind';
