@@ -1,35 +1,63 @@
 import type { ValidateFunction } from 'ajv';
 import { ajv } from '../src/schemas/ajv';
-import { eventMetaSchema, type EventMeta } from './envelope';
+import { eventMetaSchema, type EventMeta, type StoredEvent } from './envelope';
 import { sessionEvents } from './sessions';
+
+type Data = Record<string, unknown>;
 
 interface EventDefinition {
   type: string;
   schemaVersion: number;
   schema: object;
+  /** Earlier versions, oldest first, each with how to read its data as the next version. */
+  previous?: ReadonlyArray<{ schemaVersion: number; schema: object; upcast(data: Data): Data }>;
 }
 
-/** Every event type the log accepts, with its current schema version and compiled validator. */
+interface KnownVersion {
+  validate: ValidateFunction;
+  /** To the next version; absent on the current one. */
+  upcast?: (data: Data) => Data;
+}
+
+/** Every event type the log accepts, each version's compiled validator, and the upcasters between them. */
 const definitions: readonly EventDefinition[] = [...sessionEvents];
 
-const validators = new Map<string, { schemaVersion: number; validate: ValidateFunction }>(
-  definitions.map((definition) => [definition.type, { schemaVersion: definition.schemaVersion, validate: ajv.compile(definition.schema) }]),
+const current = new Map(definitions.map((definition) => [definition.type, definition.schemaVersion]));
+const versions = new Map<string, KnownVersion>(
+  definitions.flatMap((definition) => [
+    [`${definition.type}@${definition.schemaVersion}`, { validate: ajv.compile(definition.schema) }] as const,
+    ...(definition.previous ?? []).map(
+      (old) => [`${definition.type}@${old.schemaVersion}`, { validate: ajv.compile(old.schema), upcast: old.upcast }] as const,
+    ),
+  ]),
 );
 const validateMeta = ajv.compile<EventMeta>(eventMetaSchema);
 
 export function currentSchemaVersion(type: string): number | undefined {
-  return validators.get(type)?.schemaVersion;
+  return current.get(type);
 }
 
-/** Why an event cannot be stored, or null when it can. */
+/** Why an event's data does not fit its type at that schema version, or null when it does. */
 export function eventProblem(type: string, schemaVersion: number, data: unknown): string | null {
-  const known = validators.get(type);
-  if (!known) return `unknown event type ${JSON.stringify(type)}`;
-  if (schemaVersion !== known.schemaVersion) return `${type} is at schema version ${known.schemaVersion}, not ${schemaVersion}`;
-  if (!known.validate(data)) return `${type} data ${ajv.errorsText(known.validate.errors, { dataVar: '' })}`;
+  if (!current.has(type)) return `unknown event type ${JSON.stringify(type)}`;
+  const known = versions.get(`${type}@${schemaVersion}`);
+  if (!known) return `${type} has no schema version ${schemaVersion}`;
+  if (!known.validate(data)) return `${type} v${schemaVersion} data ${ajv.errorsText(known.validate.errors, { dataVar: '' })}`;
   return null;
 }
 
 export function metaProblem(meta: unknown): string | null {
   return validateMeta(meta) ? null : `event meta ${ajv.errorsText(validateMeta.errors, { dataVar: '' })}`;
+}
+
+/** An event read as its type's current schema version: old events are upcast when read, never rewritten. */
+export function upcast(event: StoredEvent): StoredEvent {
+  const target = current.get(event.type);
+  if (target === undefined || event.schemaVersion === target) return event;
+  let { data, schemaVersion } = event;
+  while (schemaVersion < target) {
+    data = versions.get(`${event.type}@${schemaVersion}`)!.upcast!(data);
+    schemaVersion += 1;
+  }
+  return { ...event, data, schemaVersion };
 }

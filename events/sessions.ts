@@ -8,13 +8,26 @@ import { requiredKeys, writableSessionFields } from '../src/schemas/session';
 
 export const SessionCreated = {
   type: 'SessionCreated',
-  schemaVersion: 1,
+  schemaVersion: 2,
   schema: {
     type: 'object',
     additionalProperties: false,
     required: requiredKeys(writableSessionFields),
     properties: writableSessionFields,
   },
+  /** Version 1 could leave `client` out; read as version 2 it is null. */
+  previous: [
+    {
+      schemaVersion: 1,
+      schema: {
+        type: 'object',
+        additionalProperties: false,
+        required: requiredKeys(writableSessionFields).filter((field) => field !== 'client'),
+        properties: writableSessionFields,
+      },
+      upcast: (data: Record<string, unknown>) => ({ ...data, client: data.client ?? null }),
+    },
+  ],
 } as const;
 
 /** Only the fields that changed, with their new values (already normalised). */

@@ -1,4 +1,5 @@
 import { BehaviorSubject, filter, firstValueFrom, timeout, type Subscription } from 'rxjs';
+import { upcast } from '../events/catalogue';
 import type { StoredEvent } from '../events/envelope';
 import type { EventStore } from '../src/store';
 
@@ -31,7 +32,8 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     const caughtUp = this.waitFor(this.store.head().position, Number.POSITIVE_INFINITY);
     this.subscription = this.store.subscribe(this.checkpoint.value).subscribe({
-      next: (event) => {
+      next: (stored) => {
+        const event = upcast(stored);
         for (const projection of this.projections) projection.apply(event);
         this.checkpoint.next(event.position);
       },

@@ -17,6 +17,10 @@ export interface Config {
   probeIntervalMs: number;
   /** What `recent=true` covers: sessions opened in the last this many days. */
   recentDays: number;
+  /** How often the live stream sends a heartbeat comment. */
+  streamHeartbeatMs: number;
+  /** Unsent live-stream bytes after which a client that does not read is dropped. */
+  streamMaxBufferedBytes: number;
   dangerouslyListenOnNetwork: boolean;
 }
 
@@ -27,7 +31,7 @@ export const DEFAULT_HOST = 'localhost';
 const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -39,6 +43,8 @@ const configSchema = {
     minFreeDiskMb: { type: 'number', minimum: 0 },
     probeIntervalMs: { type: 'integer', minimum: 10, maximum: 3600000 },
     recentDays: { type: 'number', exclusiveMinimum: 0, maximum: 36500 },
+    streamHeartbeatMs: { type: 'integer', minimum: 10, maximum: 3600000 },
+    streamMaxBufferedBytes: { type: 'integer', minimum: 1024 },
     dangerouslyListenOnNetwork: { type: 'boolean' },
   },
 } as const;
@@ -86,6 +92,8 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     minFreeDiskMb: 64,
     probeIntervalMs: 2000,
     recentDays: 30,
+    streamHeartbeatMs: 15000,
+    streamMaxBufferedBytes: 1048576,
     dangerouslyListenOnNetwork: false,
   };
   const layers: Array<[string, Layer]> = [

@@ -10,6 +10,7 @@ import type { Config } from './config';
 import { createApp } from './http/app';
 import { KeyedQueue } from './http/idempotency';
 import { RequestLog } from './http/request-log';
+import { StreamClients } from './http/stream-clients';
 import type { Services } from './http/services';
 import { closeAll, hostsFor, listenAll } from './listen';
 import { stderrLogger, type Logger } from './log';
@@ -81,6 +82,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       keyedRequests: new KeyedQueue(),
       modes,
       recentDays: config.recentDays,
+      streamClients: new StreamClients(),
       requests: new RequestLog(),
       version,
       port: () => listening.port,
@@ -89,6 +91,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     };
     const app = createApp({
       services,
+      stream: { heartbeatMs: config.streamHeartbeatMs, maxBufferedBytes: config.streamMaxBufferedBytes },
       tokens,
       logger,
       allowedOrigins: config.allowedOrigins,
@@ -97,6 +100,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const bound = await listenAll(hosts, config.port, app.callback(), configureServer);
     listening = bound;
     started.push({ stop: () => closeAll(bound.servers, SHUTDOWN_GRACE_MS) });
+    // Live-stream clients never finish on their own: they are closed first, and resume later.
+    started.push({ stop: () => services.streamClients.closeAll() });
 
     let closing: Promise<void> | null = null;
     return {

@@ -6,6 +6,8 @@ import { bearerAuth } from './auth';
 import { errorEnvelope } from './envelope';
 import { guards } from './guards';
 import { mountRoutes, type Route } from './route';
+import { eventStreamRoutes, type StreamSettings } from './routes/event-stream';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { sessionPartRoutes } from './routes/session-parts';
 import { sessionRoutes } from './routes/sessions';
@@ -14,6 +16,7 @@ import type { Services } from './services';
 
 export interface AppOptions {
   services: Services;
+  stream: StreamSettings;
   tokens: TokenCheck;
   logger: Logger;
   allowedOrigins: readonly string[];
@@ -23,17 +26,24 @@ export interface AppOptions {
 export const API_PREFIX = '/api/v1';
 
 /** Every route the server serves, in one table: the router mounts it and the docs describe it. */
-export const routeTable = (services: Services): Route<any>[] => [...healthRoutes(services), ...sessionRoutes(services), ...sessionPartRoutes(services), ...tagRoutes(services)];
+export const routeTable = (services: Services, stream: StreamSettings): Route<any>[] => [
+  ...healthRoutes(services),
+  ...sessionRoutes(services),
+  ...sessionPartRoutes(services),
+  ...tagRoutes(services),
+  ...eventRoutes(services),
+  ...eventStreamRoutes(services, stream),
+];
 
 /**
  * request id → envelope → checks (Host/Origin guards, bearer auth for /api/v1) → router (mode
  * gate, body, handler). The checks are plain functions run by one middleware: every async layer
  * costs each request a promise and a closure.
  */
-export function createApp({ services, tokens, logger, allowedOrigins, extraHost }: AppOptions): Koa {
+export function createApp({ services, stream, tokens, logger, allowedOrigins, extraHost }: AppOptions): Koa {
   const app = new Koa();
   const router = new Router();
-  mountRoutes(router, routeTable(services), services.modes);
+  mountRoutes(router, routeTable(services, stream), services.modes);
   const checks: Array<(ctx: Context) => 'answered' | void> = [guards({ port: services.port, allowedOrigins, extraHost }), bearerAuth(tokens, API_PREFIX)];
 
   app.use(services.requests.middleware());

@@ -9,13 +9,13 @@ const DAY_MS = 86_400_000;
 
 const invalid = (message: string) => new ApiError('invalid_query', message);
 
-function single(ctx: Context, name: string): string | undefined {
+export function single(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
   if (Array.isArray(value)) throw invalid(`${name} must be given once.`);
   return value;
 }
 
-function wholeNumber(ctx: Context, name: string, minimum: number): number | undefined {
+export function wholeNumber(ctx: Context, name: string, minimum: number): number | undefined {
   const text = single(ctx, name);
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < minimum) throw invalid(`${name} must be an integer of at least ${minimum}.`);

@@ -5,6 +5,7 @@ import type { ModeState } from '../modes';
 import type { EventStore } from '../store';
 import type { KeyedQueue } from './idempotency';
 import type { RequestLog } from './request-log';
+import type { StreamClients } from './stream-clients';
 
 /** What the routes stand on: the log to write to, the read models to answer from, and the server's state. */
 export interface Services {
@@ -17,6 +18,7 @@ export interface Services {
   modes: ModeState;
   /** What `recent=true` means, in days. */
   recentDays: number;
+  streamClients: StreamClients;
   requests: RequestLog;
   version: string;
   port(): number;

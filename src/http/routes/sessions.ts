@@ -6,9 +6,10 @@ import { decideUpdateSession, updateSessionBodySchema, type UpdateSessionBody } 
 import { ApiError } from '../../errors';
 import { newSessionId } from '../../ids';
 import { readOnlySessionFieldNames } from '../../schemas/session';
-import type { SessionState } from '../../../projections/session-state';
+import { evolveSession, type SessionState } from '../../../projections/session-state';
+import { upcast } from '../../../events/catalogue';
 import { idempotencyKeyOf, requestHash } from '../idempotency';
-import { sessionQuery } from '../query';
+import { sessionQuery, wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import { apiBase, type Services } from '../services';
 import { metaOf, readSession, writeSession } from '../session-writes';
@@ -42,6 +43,14 @@ export function sessionRoutes(services: Services) {
       respondCreated(ctx, first.session);
     });
 
+  /** Time travel: the session folded from its events up to `position` (the log read on purpose). */
+  const sessionAt = async (id: string, position: number): Promise<SessionState> => {
+    const events = await services.store.readStream(id);
+    const session = events.filter((event) => event.position <= position).map(upcast).reduce(evolveSession, undefined);
+    if (!session) throw new ApiError('not_found', `session not found at position ${position}`);
+    return session;
+  };
+
   return [
     defineRoute({
       method: 'GET',
@@ -72,9 +81,12 @@ export function sessionRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/sessions/:id',
       mode: 'read-only',
-      summary: 'Get a session',
+      summary: 'Get a session, now or as it was at a log position (?at=)',
       async handle(ctx) {
-        ctx.body = { data: toSession(readSession(services, ctx), apiBase(services)) };
+        const at = wholeNumber(ctx, 'at', 0);
+        const session = at === undefined ? readSession(services, ctx) : await sessionAt(ctx.params.id, at);
+        ctx.set('ETag', etagOf(session.version));
+        ctx.body = { data: toSession(session, apiBase(services)) };
       },
     }),
 

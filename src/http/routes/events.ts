@@ -1,0 +1,52 @@
+import { upcast } from '../../../events/catalogue';
+import type { StoredEvent } from '../../../events/envelope';
+import { ApiError } from '../../errors';
+import { eventFilter } from '../event-filter';
+import { pageQuery, wholeNumber } from '../query';
+import { defineRoute } from '../route';
+import type { Services } from '../services';
+
+const MAX_EVENTS_PAGE = 1000;
+
+/** The audit routes read the log on purpose: they answer with what happened, not what is. */
+export function eventRoutes(services: Services) {
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/events',
+      mode: 'read-only',
+      summary: 'The event log, page by page, in log order',
+      async handle(ctx) {
+        const after = wholeNumber(ctx, 'after', 0) ?? 0;
+        const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? 100, MAX_EVENTS_PAGE);
+        const wanted = eventFilter(ctx);
+        const events: StoredEvent[] = [];
+        const source = wanted.sessionId ? await streamAfter(services, wanted.sessionId, after) : services.store.readAll(after);
+        for await (const event of source) {
+          if (!wanted.matches(event)) continue;
+          events.push(upcast(event));
+          if (events.length === limit) break;
+        }
+        const next = events.length === limit ? events[events.length - 1].position : null;
+        ctx.body = { data: events, meta: { limit, next, head: services.store.head().position } };
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/sessions/:id/history',
+      mode: 'read-only',
+      summary: "A session's events, deleted sessions included",
+      async handle(ctx) {
+        const events = await services.store.readStream(ctx.params.id);
+        if (events.length === 0) throw new ApiError('not_found', 'session not found');
+        const { limit, offset } = pageQuery(ctx);
+        ctx.body = { data: events.slice(offset, offset + limit).map(upcast), meta: { total: events.length, limit, offset } };
+      },
+    }),
+  ];
+}
+
+async function streamAfter(services: Services, streamId: string, after: number): Promise<StoredEvent[]> {
+  return (await services.store.readStream(streamId)).filter((event) => event.position > after);
+}
