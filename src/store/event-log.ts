@@ -133,7 +133,7 @@ export class EventLog implements EventStore {
 
   readAll(after = 0): AsyncIterable<StoredEvent> {
     if (this.closed) throw closedError();
-    return this.backend.readAll(after);
+    return parseRecords(this.backend.readRecords(after));
   }
 
   subscribe(after: number): Observable<StoredEvent> {
@@ -152,7 +152,7 @@ export class EventLog implements EventStore {
         complete: () => subscriber.complete(),
       });
       (async () => {
-        for await (const event of this.backend.readAll(after)) {
+        for await (const event of parseRecords(this.backend.readRecords(after))) {
           if (subscriber.closed) return;
           forward(event);
         }
@@ -193,6 +193,10 @@ function appendProblem(streamId: string, events: NewEvent[], meta: EventMeta): s
     if (problem) return problem;
   }
   return metaProblem(meta);
+}
+
+async function* parseRecords(records: AsyncIterable<string>): AsyncIterable<StoredEvent> {
+  for await (const record of records) yield JSON.parse(record) as StoredEvent;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

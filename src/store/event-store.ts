@@ -50,7 +50,10 @@ export interface LogBackend {
   /** Stores the events with the new stream versions and head in one atomic, durable write. */
   write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
   readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]>;
-  readAll(after: number): AsyncIterable<StoredEvent>;
+  /** The stored text of every event after `after`, in log order. */
+  readRecords(after: number): AsyncIterable<string>;
+  /** Every entry of the stream index, by stream then version. */
+  readStreamIndex(): AsyncIterable<{ streamId: string; version: number; position: number }>;
   probe(): Promise<void>;
   close(): Promise<void>;
 }

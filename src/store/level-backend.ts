@@ -68,16 +68,23 @@ export class LevelBackend implements LogBackend {
     return values.map((value) => JSON.parse(value!) as StoredEvent);
   }
 
-  async *readAll(after: number): AsyncIterable<StoredEvent> {
+  async *readRecords(after: number): AsyncIterable<string> {
     const iterator = this.db.values({ gt: eventKey(after), lt: 'e"' });
     try {
       for (;;) {
         const page = await iterator.nextv(PAGE);
         if (page.length === 0) return;
-        for (const value of page) yield JSON.parse(value) as StoredEvent;
+        yield* page;
       }
     } finally {
       await iterator.close();
+    }
+  }
+
+  async *readStreamIndex(): AsyncIterable<{ streamId: string; version: number; position: number }> {
+    for await (const [key, value] of this.db.iterator({ gt: 's!', lt: 's"' })) {
+      const separator = key.lastIndexOf('!');
+      yield { streamId: key.slice(2, separator), version: Number(key.slice(separator + 1)), position: Number(value) };
     }
   }
 

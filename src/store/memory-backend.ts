@@ -24,8 +24,16 @@ export class MemoryBackend implements LogBackend {
     return (this.streams.get(streamId) ?? []).slice(fromVersion - 1).map((json) => JSON.parse(json) as StoredEvent);
   }
 
-  async *readAll(after: number): AsyncIterable<StoredEvent> {
-    for (let index = after; index < this.events.length; index += 1) yield JSON.parse(this.events[index]) as StoredEvent;
+  async *readRecords(after: number): AsyncIterable<string> {
+    for (let index = after; index < this.events.length; index += 1) yield this.events[index];
+  }
+
+  async *readStreamIndex(): AsyncIterable<{ streamId: string; version: number; position: number }> {
+    for (const streamId of [...this.streams.keys()].sort()) {
+      for (const [index, json] of this.streams.get(streamId)!.entries()) {
+        yield { streamId, version: index + 1, position: (JSON.parse(json) as StoredEvent).position };
+      }
+    }
   }
 
   async probe(): Promise<void> {}

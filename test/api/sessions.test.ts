@@ -170,7 +170,7 @@ describe('sessions over HTTP (contract §5.1-§5.3, §9)', () => {
     assert.equal(event.streamId, response.body.data.id);
     assert.equal(event.position, 1);
     assert.equal(event.version, 1);
-    assert.equal(event.schemaVersion, 1);
+    assert.equal(event.schemaVersion, 2);
     assert.equal(event.meta.requestId, 'req-42');
     assert.equal(event.meta.at, response.body.data.createdAt);
     assert.match(event.meta.actor, /^token:[0-9a-f]{12}$/);

@@ -132,9 +132,9 @@ function storeContract(name: string, storage: () => Storage): void {
         ];
 
         const expected = chained(GENESIS_HASH, [
-          { position: 1, streamId: 'session-a', version: 1, type: 'SessionCreated', schemaVersion: 1, data: first.data, meta: metaA },
-          { position: 2, streamId: 'session-b', version: 1, type: 'SessionCreated', schemaVersion: 1, data: second.data, meta: metaB },
-          { position: 3, streamId: 'session-a', version: 2, type: 'SessionCreated', schemaVersion: 1, data: third.data, meta: metaC },
+          { position: 1, streamId: 'session-a', version: 1, type: 'SessionCreated', schemaVersion: 2, data: first.data, meta: metaA },
+          { position: 2, streamId: 'session-b', version: 1, type: 'SessionCreated', schemaVersion: 2, data: second.data, meta: metaB },
+          { position: 3, streamId: 'session-a', version: 2, type: 'SessionCreated', schemaVersion: 2, data: third.data, meta: metaC },
         ]);
         assert.deepEqual(results, [
           { streamId: 'session-a', version: 1, position: 1, events: [expected[0]] },

@@ -1,4 +1,4 @@
-import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
+import type { EventMeta, NewEvent } from '../../events/envelope';
 import type { SessionCreatedData } from '../../events/sessions';
 import type { LogBackend, LogHead, SerializedEvent } from '../../src/store';
 
@@ -43,8 +43,12 @@ class DelegatingBackend implements LogBackend {
     return this.inner.readStream(streamId, fromVersion);
   }
 
-  readAll(after: number): AsyncIterable<StoredEvent> {
-    return this.inner.readAll(after);
+  readRecords(after: number): AsyncIterable<string> {
+    return this.inner.readRecords(after);
+  }
+
+  readStreamIndex() {
+    return this.inner.readStreamIndex();
   }
 
   probe() {
@@ -86,10 +90,10 @@ export class PausingReads extends DelegatingBackend {
     this.resumption.resolve();
   }
 
-  override async *readAll(after: number): AsyncIterable<StoredEvent> {
+  override async *readRecords(after: number): AsyncIterable<string> {
     let first = true;
-    for await (const event of super.readAll(after)) {
-      yield event;
+    for await (const record of super.readRecords(after)) {
+      yield record;
       if (first) {
         first = false;
         this.pause.resolve();
