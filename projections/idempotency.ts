@@ -20,6 +20,7 @@ export interface IdempotentResult {
  */
 export class IdempotencyProjection implements Projection {
   readonly name = 'idempotency';
+  readonly version = 1;
   private readonly results = new Map<string, IdempotentResult>();
   /** Keys in the order they were written, to forget them once the window has passed. */
   private readonly expiry: Array<{ key: string; at: number }> = [];
@@ -32,6 +33,18 @@ export class IdempotencyProjection implements Projection {
     this.results.set(key, { requestHash, at, session: evolveSession(undefined, event)! });
     this.expiry.push({ key, at: Date.parse(at) });
     this.forgetBefore(Date.parse(at) - IDEMPOTENCY_WINDOW_MS);
+  }
+
+  snapshot(): Array<[string, IdempotentResult]> {
+    return [...this.results].sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  restore(data: unknown): void {
+    const results = (data as Array<[string, IdempotentResult]>).sort(([, a], [, b]) => Date.parse(a.at) - Date.parse(b.at));
+    for (const [key, result] of results) {
+      this.results.set(key, result);
+      this.expiry.push({ key, at: Date.parse(result.at) });
+    }
   }
 
   /** The result of the first request with this key on this route, if it is less than 24 hours old. */

@@ -2,11 +2,19 @@ import { BehaviorSubject, filter, firstValueFrom, timeout, type Subscription } f
 import { upcast } from '../events/catalogue';
 import type { StoredEvent } from '../events/envelope';
 import type { EventStore } from '../src/store';
+import { GENESIS_HASH } from '../src/store/hash-chain';
+import type { SnapshotFiles } from './snapshots';
 
 /** A read model fed from the log, one committed event at a time, in log order. */
 export interface Projection {
   readonly name: string;
+  /** Raised whenever the fold or the model's shape changes: snapshots of other versions are ignored. */
+  readonly version: number;
   apply(event: StoredEvent): void;
+  /** The model as plain JSON data, in a canonical order (two equal models give deep-equal data). */
+  snapshot(): unknown;
+  /** Loads what `snapshot` gave, into an empty model. */
+  restore(data: unknown): void;
 }
 
 export interface ProjectionStatus {
@@ -14,28 +22,52 @@ export interface ProjectionStatus {
   lag: number;
 }
 
+export interface RunnerOptions {
+  /** Where to load snapshots from at start and save them to; none: always replay from the start. */
+  snapshots?: SnapshotFiles;
+  /** Called after each event applied during the start-up replay. */
+  onReplay?: (position: number, head: number) => void;
+}
+
 /**
- * Feeds every projection from one ordered subscription to the log and keeps their shared
- * checkpoint: the position of the last event applied. Commands wait on it to read their writes.
+ * Feeds every projection from one ordered subscription to the log. Each projection has its own
+ * checkpoint (a snapshot may put one ahead of another); the runner's checkpoint is the lowest,
+ * the position every read model has applied. Commands wait on it to read their writes.
  */
 export class ProjectionRunner {
   private readonly checkpoint = new BehaviorSubject<number>(0);
+  private readonly positions = new Map<string, number>();
+  private readonly applied = new Map<string, number>();
   private subscription: Subscription | null = null;
   private failure: Error | null = null;
 
   constructor(
     private readonly store: EventStore,
     readonly projections: readonly Projection[],
+    private readonly options: RunnerOptions = {},
   ) {}
 
-  /** Replays the log into the projections and resolves once they have caught up with its head. */
+  /** Loads what snapshots it can, replays the rest of the log, and resolves once caught up with its head. */
   async start(): Promise<void> {
-    const caughtUp = this.waitFor(this.store.head().position, Number.POSITIVE_INFINITY);
-    this.subscription = this.store.subscribe(this.checkpoint.value).subscribe({
+    for (const projection of this.projections) {
+      this.positions.set(projection.name, await this.restore(projection));
+      this.applied.set(projection.name, 0);
+    }
+    const from = Math.min(...this.positions.values());
+    this.checkpoint.next(from);
+    const head = this.store.head().position;
+    const caughtUp = this.waitFor(head, Number.POSITIVE_INFINITY);
+    this.subscription = this.store.subscribe(from).subscribe({
       next: (stored) => {
         const event = upcast(stored);
-        for (const projection of this.projections) projection.apply(event);
+        for (const projection of this.projections) {
+          if (this.positions.get(projection.name)! >= event.position) continue;
+          projection.apply(event);
+          this.positions.set(projection.name, event.position);
+          this.applied.set(projection.name, this.applied.get(projection.name)! + 1);
+        }
         this.checkpoint.next(event.position);
+        if (event.position <= head) this.options.onReplay?.(event.position, head);
       },
       error: (error: Error) => {
         this.failure = error;
@@ -45,10 +77,46 @@ export class ProjectionRunner {
     await caughtUp;
   }
 
+  /** A snapshot's position, when it fits this fold and this log; 0 when the model must be replayed. */
+  private async restore(projection: Projection): Promise<number> {
+    const snapshot = this.options.snapshots?.read(projection.name);
+    if (!snapshot || snapshot.version !== projection.version || snapshot.position > this.store.head().position) return 0;
+    if (snapshot.hash !== (await this.hashAt(snapshot.position))) return 0;
+    projection.restore(snapshot.data);
+    return snapshot.position;
+  }
+
+  private async hashAt(position: number): Promise<string | undefined> {
+    if (position === 0) return GENESIS_HASH;
+    for await (const event of this.store.readAll(position - 1)) return event.hash;
+    return undefined;
+  }
+
+  /** Saves every projection's snapshot at the position it has applied. */
+  async saveSnapshots(): Promise<void> {
+    const snapshots = this.options.snapshots;
+    if (!snapshots) return;
+    for (const projection of this.projections) {
+      const position = this.positions.get(projection.name) ?? 0;
+      const hash = await this.hashAt(position);
+      if (hash === undefined) continue;
+      snapshots.write({ projection: projection.name, version: projection.version, position, hash, data: projection.snapshot() });
+    }
+  }
+
+  /** Events each projection has applied since start (the snapshot's share excluded). */
+  appliedSinceStart(): Record<string, number> {
+    return Object.fromEntries(this.applied);
+  }
+
   status(): Record<string, ProjectionStatus> {
-    const position = this.failure ? 0 : this.checkpoint.value;
-    const lag = this.store.head().position - position;
-    return Object.fromEntries(this.projections.map((projection) => [projection.name, { position, lag }]));
+    const head = this.store.head().position;
+    return Object.fromEntries(
+      this.projections.map((projection) => {
+        const position = this.failure ? 0 : (this.positions.get(projection.name) ?? 0);
+        return [projection.name, { position, lag: head - position }];
+      }),
+    );
   }
 
   /** Resolves once every projection has applied `position`. */

@@ -48,6 +48,7 @@ const indexFor = (keyOf: (session: SessionState) => string | null) => new Sorted
  */
 export class SessionsProjection implements Projection {
   readonly name = 'sessions';
+  readonly version = 1;
   private readonly entries = new Map<string, Entry>();
   private readonly byTag = new Map<string, Set<string>>();
   private readonly tagSpellings = new Map<string, Map<string, number>>();
@@ -67,19 +68,32 @@ export class SessionsProjection implements Projection {
   apply(event: StoredEvent): void {
     if (!event.streamId.startsWith('session_')) return;
     const before = this.entries.get(event.streamId)?.state;
-    const after = evolveSession(before, event);
+    this.replace(event.streamId, before, evolveSession(before, event));
+  }
+
+  /** The live sessions, by id: the whole model, since every index is derived from them. */
+  snapshot(): SessionState[] {
+    return [...this.entries.values()].map((entry) => entry.state).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  restore(data: unknown): void {
+    for (const state of data as SessionState[]) this.replace(state.id, undefined, state);
+  }
+
+  /** Moves one session from `before` to `after` in the map and in every index. */
+  private replace(id: string, before: SessionState | undefined, after: SessionState | undefined): void {
     for (const index of Object.values(this.sorted)) index.update(before, after);
-    this.reindexSet(this.byKind, event.streamId, before && [before.kind], after && [after.kind]);
+    this.reindexSet(this.byKind, id, before && [before.kind], after && [after.kind]);
     if (before?.tags !== after?.tags) {
-      this.reindexSet(this.byTag, event.streamId, before?.tags, after?.tags);
+      this.reindexSet(this.byTag, id, before?.tags, after?.tags);
       this.countSpellings(before?.tags ?? [], -1);
       this.countSpellings(after?.tags ?? [], 1);
     }
     if (after) {
       const unchangedText = before && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
-      this.entries.set(after.id, { state: after, text: unchangedText ? this.entries.get(after.id)!.text : searchTextOf(after) });
+      this.entries.set(id, { state: after, text: unchangedText ? this.entries.get(id)!.text : searchTextOf(after) });
     } else {
-      this.entries.delete(event.streamId);
+      this.entries.delete(id);
     }
   }
 

@@ -21,6 +21,8 @@ export interface Config {
   streamHeartbeatMs: number;
   /** Unsent live-stream bytes after which a client that does not read is dropped. */
   streamMaxBufferedBytes: number;
+  /** New events after which the read models are snapshotted again (also at shutdown). */
+  snapshotEveryEvents: number;
   dangerouslyListenOnNetwork: boolean;
 }
 
@@ -31,7 +33,7 @@ export const DEFAULT_HOST = 'localhost';
 const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -45,6 +47,7 @@ const configSchema = {
     recentDays: { type: 'number', exclusiveMinimum: 0, maximum: 36500 },
     streamHeartbeatMs: { type: 'integer', minimum: 10, maximum: 3600000 },
     streamMaxBufferedBytes: { type: 'integer', minimum: 1024 },
+    snapshotEveryEvents: { type: 'integer', minimum: 1 },
     dangerouslyListenOnNetwork: { type: 'boolean' },
   },
 } as const;
@@ -94,6 +97,7 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     recentDays: 30,
     streamHeartbeatMs: 15000,
     streamMaxBufferedBytes: 1048576,
+    snapshotEveryEvents: 10000,
     dangerouslyListenOnNetwork: false,
   };
   const layers: Array<[string, Layer]> = [

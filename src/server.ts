@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ProjectionRunner } from '../projections/runner';
-import { IdempotencyProjection } from '../projections/idempotency';
-import { SessionsProjection } from '../projections/sessions';
+import { createReadModels } from '../projections/read-models';
+import { SnapshotFiles } from '../projections/snapshots';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { createApp } from './http/app';
@@ -25,6 +25,7 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
+  projections: ProjectionRunner;
   port: number;
   origin: string;
   baseUrl: string;
@@ -40,6 +41,22 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export const logDirectory = (dataDir: string) => join(dataDir, 'log');
+export const snapshotDirectory = (dataDir: string) => join(dataDir, 'snapshots');
+
+const SNAPSHOT_CHECK_MS = 30_000;
+
+/** Saves the read models every `events` new events (checked off the request path), so a crash replays only a tail. */
+function snapshotEvery(store: EventStore, events: number, save: () => Promise<void>): { stop(): void } {
+  let savedAt = store.head().position;
+  const timer = setInterval(() => {
+    const head = store.head().position;
+    if (head - savedAt < events) return;
+    savedAt = head;
+    void save();
+  }, SNAPSHOT_CHECK_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
 
 /** Opens the log, replays it into the read models, and serves the API on loopback. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
@@ -58,11 +75,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile });
     tokens.watch();
     started.push(tokens);
-    const sessions = new SessionsProjection();
-    const idempotency = new IdempotencyProjection();
-    const projections = new ProjectionRunner(store, [sessions, idempotency]);
-    started.push(projections);
+    const { sessions, idempotency, all } = createReadModels();
+    const projections = new ProjectionRunner(store, all, { snapshots: new SnapshotFiles(snapshotDirectory(config.dataDir)) });
+    const saveSnapshots = () =>
+      projections.saveSnapshots().catch((error: Error) => logger.log('warn', 'read-model snapshot not saved', { error: error.message }));
+    // At shutdown, once no request can write any more: the next start loads this and replays nothing.
+    started.push({
+      stop: async () => {
+        await saveSnapshots();
+        projections.stop();
+      },
+    });
     await projections.start();
+    started.push(snapshotEvery(store, config.snapshotEveryEvents, saveSnapshots));
     const modes = new ModeState({
       configured: config.mode,
       store,
@@ -112,6 +137,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       tokenSource: config.token ? 'the SESSIONDOCK_TOKEN environment variable' : config.tokenFile,
       tokenCreated: token.created,
       store,
+      projections,
       requestsInFlight: () => services.requests.requestsInFlight(),
       close: () => (closing ??= stopAll()),
     };

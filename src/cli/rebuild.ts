@@ -1,0 +1,69 @@
+import { isDeepStrictEqual } from 'node:util';
+import { createReadModels } from '../../projections/read-models';
+import { ProjectionRunner } from '../../projections/runner';
+import { SnapshotFiles } from '../../projections/snapshots';
+import type { Config } from '../config';
+import { ConfigError } from '../config';
+import { logDirectory, snapshotDirectory } from '../server';
+import { EventLog, LevelBackend } from '../store';
+
+const BAR_WIDTH = 30;
+
+/** Progress on a terminal as one bar redrawn in place; elsewhere a plain line every tenth of the way. */
+function progressReporter(out: NodeJS.WriteStream, started: number) {
+  let lastTenth = -1;
+  return (position: number, head: number) => {
+    const fraction = head === 0 ? 1 : position / head;
+    const rate = Math.round(position / Math.max((performance.now() - started) / 1000, 0.001));
+    if (out.isTTY) {
+      if (position % 1000 !== 0 && position !== head) return;
+      const filled = Math.round(fraction * BAR_WIDTH);
+      out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)}% ${position}/${head} events, ${rate} events/s`);
+      if (position === head) out.write('\n');
+    } else {
+      const tenth = Math.floor(fraction * 10);
+      if (tenth === lastTenth) return;
+      lastTenth = tenth;
+      out.write(`${tenth * 10}%: ${position}/${head} events, ${rate} events/s\n`);
+    }
+  };
+}
+
+/**
+ * Drops the read models' snapshots and rebuilds them from the whole log, then checks the rebuilt
+ * models equal what the server's incremental path (snapshot + tail) gives. Exit 1 if they differ:
+ * the rebuilt snapshot is kept all the same, since the log is the truth.
+ */
+export async function rebuildCommand(config: Config, only: string | undefined): Promise<number> {
+  const names: string[] = createReadModels().all.map((projection) => projection.name);
+  if (only !== undefined && !names.includes(only)) throw new ConfigError(`unknown projection ${only}: one of ${names.join(', ')}`);
+  const store = await EventLog.open(new LevelBackend(logDirectory(config.dataDir)));
+  try {
+    const snapshots = new SnapshotFiles(snapshotDirectory(config.dataDir));
+    const incremental = createReadModels().all;
+    const incrementalRunner = new ProjectionRunner(store, incremental, { snapshots });
+    await incrementalRunner.start();
+    incrementalRunner.stop();
+
+    const rebuilt = createReadModels().all.filter((projection) => only === undefined || projection.name === only);
+    const started = performance.now();
+    const runner = new ProjectionRunner(store, rebuilt, { onReplay: progressReporter(process.stdout, started) });
+    await runner.start();
+    runner.stop();
+    const seconds = (performance.now() - started) / 1000;
+    const events = store.head().position;
+    process.stdout.write(`rebuilt ${rebuilt.map((projection) => projection.name).join(', ')} from ${events} events in ${seconds.toFixed(2)} s (${Math.round(events / Math.max(seconds, 0.001))} events/s)\n`);
+
+    let differ = false;
+    for (const projection of rebuilt) {
+      const same = isDeepStrictEqual(projection.snapshot(), incremental.find((model) => model.name === projection.name)!.snapshot());
+      process.stdout.write(`${projection.name}: ${same ? 'equals the incremental model' : 'DIFFERS from the incremental model'}\n`);
+      differ ||= !same;
+      snapshots.remove(projection.name);
+    }
+    await runner.saveSnapshots();
+    return differ ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { createReadModels } from '../../projections/read-models';
+import { ProjectionRunner } from '../../projections/runner';
+import { logDirectory, snapshotDirectory } from '../../src/server';
+import { EventLog, LevelBackend } from '../../src/store';
+import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
+
+const titles = (server: TestServer) => server.api('GET', '/sessions?limit=500&sort=title').then((response) => response.body.data.map((session: { title: string }) => session.title));
+
+async function createSessions(server: TestServer, count: number, prefix = 'Song'): Promise<void> {
+  for (let index = 0; index < count; index += 1) {
+    const response = await server.api('POST', '/sessions', { json: { title: `${prefix} ${String(index).padStart(3, '0')}`, tags: [`t${index % 3}`] } });
+    assert.equal(response.status, 201);
+  }
+}
+
+/** Appends straight to a stopped server's log: what a crash after those writes leaves behind. */
+async function appendWhileStopped(dataDir: string, count: number): Promise<void> {
+  const store = await EventLog.open(new LevelBackend(logDirectory(dataDir)));
+  for (let index = 0; index < count; index += 1) {
+    const data = { title: `Tail ${index}`, kind: 'Other', status: 'draft', accent: 'default', tags: [], notes: '', client: null, projectPath: null };
+    await store.append(`session_01TAIL0000000000000000000${index}`.slice(0, 34), 0, [{ type: 'SessionCreated', data }], { at: new Date().toISOString(), requestId: 'tail', actor: 'test' });
+  }
+  await store.close();
+}
+
+describe('read-model snapshots and rebuild', () => {
+  let dataDir: string;
+  const servers: TestServer[] = [];
+  const start = async () => {
+    const server = await startTestServer({}, { dataDir });
+    servers.push(server);
+    return server;
+  };
+
+  beforeEach(() => {
+    dataDir = newDataDir();
+  });
+
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.dispose();
+  });
+
+  it('saves the read models at shutdown and replays nothing at the next start', async () => {
+    const first = await start();
+    await createSessions(first, 20);
+    const before = await titles(first);
+    await first.stop();
+
+    const second = await start();
+    assert.deepEqual(second.server.projections.appliedSinceStart(), { sessions: 0, idempotency: 0 });
+    assert.deepEqual(await titles(second), before);
+  });
+
+  it('replays only the tail written after the snapshot', async () => {
+    const first = await start();
+    await createSessions(first, 12);
+    await first.stop();
+    await appendWhileStopped(dataDir, 5);
+
+    const second = await start();
+    assert.deepEqual(second.server.projections.appliedSinceStart(), { sessions: 5, idempotency: 5 });
+    const listed = await titles(second);
+    assert.equal(listed.length, 17);
+    assert.ok(listed.includes('Tail 4'));
+  });
+
+  it('ignores a snapshot written by another version of the fold and rebuilds from the log', async () => {
+    const first = await start();
+    await createSessions(first, 8);
+    const before = await titles(first);
+    await first.stop();
+    const file = join(snapshotDirectory(dataDir), 'sessions.json');
+    const snapshot = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...snapshot, version: snapshot.version + 1, data: [] }));
+
+    const second = await start();
+    assert.equal(second.server.projections.appliedSinceStart().sessions, 8);
+    assert.deepEqual(await titles(second), before);
+  });
+
+  it('ignores a snapshot that does not belong to this log (its hash differs)', async () => {
+    const first = await start();
+    await createSessions(first, 4);
+    await first.stop();
+    const file = join(snapshotDirectory(dataDir), 'sessions.json');
+    const snapshot = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...snapshot, hash: 'f'.repeat(64), data: [] }));
+
+    const second = await start();
+    assert.equal(second.server.projections.appliedSinceStart().sessions, 4);
+    assert.equal((await titles(second)).length, 4);
+  });
+
+  it('rebuilds, for any history, a model equal to the one built while serving', async function () {
+    this.timeout(120_000);
+    const command = fc.oneof(
+      fc.record({ kind: fc.constant('create' as const), title: fc.string({ minLength: 1, maxLength: 12 }).filter((text) => text.trim() !== ''), tags: fc.array(fc.constantFrom('Mix', 'mix', 'keys', 'Vocals'), { maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('patch' as const), target: fc.nat(), status: fc.constantFrom('draft', 'review', 'final'), client: fc.option(fc.constantFrom('Ana', 'Bo'), { nil: null }) }),
+      fc.record({ kind: fc.constant('notes' as const), target: fc.nat(), notes: fc.string({ maxLength: 20 }) }),
+      fc.record({ kind: fc.constant('tags' as const), target: fc.nat(), tags: fc.array(fc.constantFrom('a', 'B', 'b', 'c'), { maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('delete' as const), target: fc.nat() }),
+      fc.record({ kind: fc.constant('create-once' as const), key: fc.constantFrom('k1', 'k2'), title: fc.constantFrom('One', 'Two') }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 25 }), async (history) => {
+        const server = await startTestServer();
+        try {
+          const ids: string[] = [];
+          for (const step of history) {
+            const id = ids.length > 0 && 'target' in step ? ids[step.target % ids.length] : undefined;
+            if (step.kind === 'create') ids.push((await server.api('POST', '/sessions', { json: { title: step.title, tags: step.tags } })).body.data.id);
+            else if (step.kind === 'create-once') {
+              const response = await server.api('POST', '/sessions', { json: { title: step.title }, headers: { 'Idempotency-Key': step.key } });
+              if (response.status === 201) ids.push(response.body.data.id);
+            } else if (id && step.kind === 'patch') await server.api('PATCH', `/sessions/${id}`, { json: { status: step.status, client: step.client } });
+            else if (id && step.kind === 'notes') await server.api('PUT', `/sessions/${id}/notes`, { json: { notes: step.notes } });
+            else if (id && step.kind === 'tags') await server.api('PUT', `/sessions/${id}/tags`, { json: { tags: step.tags } });
+            else if (id && step.kind === 'delete') await server.api('DELETE', `/sessions/${id}`);
+          }
+          const rebuilt = createReadModels().all;
+          const runner = new ProjectionRunner(server.server.store, rebuilt);
+          await runner.start();
+          runner.stop();
+          for (const model of rebuilt) {
+            const served = server.server.projections.projections.find((projection) => projection.name === model.name)!;
+            assert.deepEqual(model.snapshot(), served.snapshot(), `${model.name} rebuilt differs from the served model`);
+          }
+        } finally {
+          await server.dispose();
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
