@@ -8,7 +8,7 @@ import { SnapshotFiles } from '../projections/snapshots';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { createApp } from './http/app';
-import { KeyedQueue } from './http/idempotency';
+import { KeyedQueue } from './keyed-queue';
 import { RequestLog } from './http/request-log';
 import { StreamClients } from './http/stream-clients';
 import type { Services } from './http/services';
@@ -105,6 +105,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       sessions,
       idempotency,
       keyedRequests: new KeyedQueue(),
+      sessionCommands: new KeyedQueue(),
       modes,
       recentDays: config.recentDays,
       streamClients: new StreamClients(),

@@ -1,13 +1,24 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { isStoreError } from '../store';
+import { eventsCommand } from './events';
+import { exportCommand } from './export';
+import { restoreCommand } from './restore';
 import { serve } from './serve';
 import { tokenCommand } from './token';
+import { verifyCommand } from './verify';
 
 const USAGE = `Usage:
   sessiondock serve [--host H] [--port N] [--data-dir DIR] [--mode M] [--token-file FILE]
                     [--dangerously-listen-on-network]
   sessiondock token [--rotate] [--data-dir DIR] [--token-file FILE]
+  sessiondock events [--data-dir DIR] [--after N] [--session ID] [--type T]... [--json]
+                      the event log as a table, or NDJSON with --json
+  sessiondock verify [--data-dir DIR]
+                      checks the whole log: exit 0 if sound, 1 naming the first bad position
+  sessiondock export [--data-dir DIR] > backup.ndjson
+  sessiondock restore [--data-dir DIR] < backup.ndjson
+                      into an absent or empty data directory; a bad line restores nothing
 
 Environment: SESSIONDOCK_HOST, SESSIONDOCK_PORT, SESSIONDOCK_DATA_DIR, SESSIONDOCK_MODE, SESSIONDOCK_TOKEN.
 Modes: disabled, read-only, full-automation.`;
@@ -15,6 +26,12 @@ Modes: disabled, read-only, full-automation.`;
 const commonOptions = {
   'data-dir': { type: 'string' },
   'token-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The log commands read or write the data directory's event log only. */
+const logOptions = {
+  'data-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -27,16 +44,29 @@ const commandOptions = {
     'dangerously-listen-on-network': { type: 'boolean' },
   },
   token: { ...commonOptions, rotate: { type: 'boolean' } },
+  events: {
+    ...logOptions,
+    after: { type: 'string' },
+    session: { type: 'string' },
+    type: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  },
+  verify: logOptions,
+  export: logOptions,
+  restore: logOptions,
 } as const;
+
+type Command = keyof typeof commandOptions;
+const isCommand = (command: string | undefined): command is Command => command !== undefined && Object.hasOwn(commandOptions, command);
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage or configuration. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== 'serve' && command !== 'token') {
+  if (!isCommand(command)) {
     process[command ? 'stderr' : 'stdout'].write(`${command && command !== '--help' ? `sessiondock: unknown command ${command}\n` : ''}${USAGE}\n`);
     return command && command !== '--help' ? 2 : 0;
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({ args: rest, options: commandOptions[command], strict: true, allowPositionals: false }).values as typeof values;
   } catch (error) {
@@ -66,7 +96,15 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return command === 'serve' ? await serve(config) : tokenCommand(config, values.rotate === true);
+    const run: Record<Command, () => number | Promise<number>> = {
+      serve: () => serve(config),
+      token: () => tokenCommand(config, values.rotate === true),
+      events: () => eventsCommand(config, values),
+      verify: () => verifyCommand(config),
+      export: () => exportCommand(config),
+      restore: () => restoreCommand(config),
+    };
+    return await run[command]();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sessiondock: ${error.message}\n`);

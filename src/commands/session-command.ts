@@ -3,10 +3,13 @@ import type { SessionsProjection } from '../../projections/sessions';
 import type { SessionState } from '../../projections/session-state';
 import { ApiError } from '../errors';
 import { isStoreError } from '../store';
+import type { KeyedQueue } from '../keyed-queue';
 import { commit, type CommitDeps } from './commit';
 
 export interface SessionCommandDeps extends CommitDeps {
   sessions: SessionsProjection;
+  /** Commands on one session take turns, so a busy session does not turn into a storm of conflicts. */
+  sessionCommands: KeyedQueue;
 }
 
 /** What If-Match allows: any version ('*'), some versions, or no precondition (undefined). */
@@ -17,11 +20,22 @@ const MAX_ATTEMPTS = 64;
 
 /**
  * Runs a command on a live session: decide on the state at its current version, append against
- * that version, and on a version conflict decide again on the newer state. With If-Match the
- * client pinned the version, so a conflict is its answer (412). A command that changes nothing
- * appends nothing. Resolves to the session after the command (undefined once deleted).
+ * that version, and on a version conflict (a writer outside this queue) decide again on the newer
+ * state. With If-Match the client pinned the version, so a mismatch is its answer (412). A command
+ * that changes nothing appends nothing. Resolves to the session after the command (undefined once
+ * deleted).
  */
-export async function runSessionCommand(
+export function runSessionCommand(
+  deps: SessionCommandDeps,
+  sessionId: string,
+  precondition: VersionPrecondition,
+  decide: (state: SessionState) => NewEvent[],
+  meta: EventMeta,
+): Promise<SessionState | undefined> {
+  return deps.sessionCommands.run(sessionId, () => decideAndAppend(deps, sessionId, precondition, decide, meta));
+}
+
+async function decideAndAppend(
   deps: SessionCommandDeps,
   sessionId: string,
   precondition: VersionPrecondition,

@@ -3,7 +3,7 @@ import type { SessionsProjection } from '../../projections/sessions';
 import type { ProjectionRunner } from '../../projections/runner';
 import type { ModeState } from '../modes';
 import type { EventStore } from '../store';
-import type { KeyedQueue } from './idempotency';
+import type { KeyedQueue } from '../keyed-queue';
 import type { RequestLog } from './request-log';
 import type { StreamClients } from './stream-clients';
 
@@ -15,6 +15,8 @@ export interface Services {
   idempotency: IdempotencyProjection;
   /** Requests sharing an Idempotency-Key run one at a time. */
   keyedRequests: KeyedQueue;
+  /** Commands on one session run one after another. */
+  sessionCommands: KeyedQueue;
   modes: ModeState;
   /** What `recent=true` means, in days. */
   recentDays: number;
