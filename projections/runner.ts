@@ -25,6 +25,8 @@ export interface ProjectionStatus {
 export interface RunnerOptions {
   /** Where to load snapshots from at start and save them to; none: always replay from the start. */
   snapshots?: SnapshotFiles;
+  /** Replay from the start even where a snapshot exists (it is still where `saveSnapshots` writes). */
+  ignoreSavedSnapshots?: boolean;
   /** Called after each event applied during the start-up replay. */
   onReplay?: (position: number, head: number) => void;
 }
@@ -79,7 +81,7 @@ export class ProjectionRunner {
 
   /** A snapshot's position, when it fits this fold and this log; 0 when the model must be replayed. */
   private async restore(projection: Projection): Promise<number> {
-    const snapshot = this.options.snapshots?.read(projection.name);
+    const snapshot = this.options.ignoreSavedSnapshots ? undefined : this.options.snapshots?.read(projection.name);
     if (!snapshot || snapshot.version !== projection.version || snapshot.position > this.store.head().position) return 0;
     if (snapshot.hash !== (await this.hashAt(snapshot.position))) return 0;
     projection.restore(snapshot.data);

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A read model as saved: its fold's version, the log position (and that event's hash) it reflects. */
@@ -42,9 +42,5 @@ export class SnapshotFiles {
       closeSync(fd);
     }
     renameSync(temporary, target);
-  }
-
-  remove(name: string): void {
-    rmSync(this.path(name), { force: true });
   }
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { isStoreError } from '../store';
 import { eventsCommand } from './events';
 import { exportCommand } from './export';
+import { rebuildCommand } from './rebuild';
 import { restoreCommand } from './restore';
 import { serve } from './serve';
 import { tokenCommand } from './token';
@@ -16,6 +17,8 @@ const USAGE = `Usage:
                       the event log as a table, or NDJSON with --json
   sessiondock verify [--data-dir DIR]
                       checks the whole log: exit 0 if sound, 1 naming the first bad position
+  sessiondock rebuild [--data-dir DIR] [--projection NAME]
+                      rebuilds the read models from the log and checks them against the snapshots
   sessiondock export [--data-dir DIR] > backup.ndjson
   sessiondock restore [--data-dir DIR] < backup.ndjson
                       into an absent or empty data directory; a bad line restores nothing
@@ -52,6 +55,7 @@ const commandOptions = {
     json: { type: 'boolean' },
   },
   verify: logOptions,
+  rebuild: { ...logOptions, projection: { type: 'string' } },
   export: logOptions,
   restore: logOptions,
 } as const;
@@ -101,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
       token: () => tokenCommand(config, values.rotate === true),
       events: () => eventsCommand(config, values),
       verify: () => verifyCommand(config),
+      rebuild: () => rebuildCommand(config, values.projection as string | undefined),
       export: () => exportCommand(config),
       restore: () => restoreCommand(config),
     };

@@ -4,8 +4,9 @@ import { ProjectionRunner } from '../../projections/runner';
 import { SnapshotFiles } from '../../projections/snapshots';
 import type { Config } from '../config';
 import { ConfigError } from '../config';
-import { logDirectory, snapshotDirectory } from '../server';
-import { EventLog, LevelBackend } from '../store';
+import { snapshotDirectory } from '../server';
+import { EventLog } from '../store';
+import { withLog } from './log-access';
 
 const BAR_WIDTH = 30;
 
@@ -30,15 +31,15 @@ function progressReporter(out: NodeJS.WriteStream, started: number) {
 }
 
 /**
- * Drops the read models' snapshots and rebuilds them from the whole log, then checks the rebuilt
- * models equal what the server's incremental path (snapshot + tail) gives. Exit 1 if they differ:
- * the rebuilt snapshot is kept all the same, since the log is the truth.
+ * Rebuilds the read models from the whole log, ignoring their snapshots, checks them against what
+ * the server's incremental path (snapshot + tail) gives, and saves them as the new snapshots. Exit
+ * 1 if they differ: the rebuilt snapshot is kept all the same, since the log is the truth.
  */
 export async function rebuildCommand(config: Config, only: string | undefined): Promise<number> {
   const names: string[] = createReadModels().all.map((projection) => projection.name);
   if (only !== undefined && !names.includes(only)) throw new ConfigError(`unknown projection ${only}: one of ${names.join(', ')}`);
-  const store = await EventLog.open(new LevelBackend(logDirectory(config.dataDir)));
-  try {
+  return withLog(config, async (backend) => {
+    const store = await EventLog.open(backend);
     const snapshots = new SnapshotFiles(snapshotDirectory(config.dataDir));
     const incremental = createReadModels().all;
     const incrementalRunner = new ProjectionRunner(store, incremental, { snapshots });
@@ -47,7 +48,7 @@ export async function rebuildCommand(config: Config, only: string | undefined): 
 
     const rebuilt = createReadModels().all.filter((projection) => only === undefined || projection.name === only);
     const started = performance.now();
-    const runner = new ProjectionRunner(store, rebuilt, { onReplay: progressReporter(process.stdout, started) });
+    const runner = new ProjectionRunner(store, rebuilt, { snapshots, ignoreSavedSnapshots: true, onReplay: progressReporter(process.stdout, started) });
     await runner.start();
     runner.stop();
     const seconds = (performance.now() - started) / 1000;
@@ -59,11 +60,8 @@ export async function rebuildCommand(config: Config, only: string | undefined): 
       const same = isDeepStrictEqual(projection.snapshot(), incremental.find((model) => model.name === projection.name)!.snapshot());
       process.stdout.write(`${projection.name}: ${same ? 'equals the incremental model' : 'DIFFERS from the incremental model'}\n`);
       differ ||= !same;
-      snapshots.remove(projection.name);
     }
     await runner.saveSnapshots();
     return differ ? 1 : 0;
-  } finally {
-    await store.close();
-  }
+  });
 }

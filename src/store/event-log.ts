@@ -5,7 +5,8 @@ import { StoreError } from './errors';
 import type { AppendResult, EventStore, ExpectedVersion, LogBackend, LogHead, SerializedEvent } from './event-store';
 import { chainHash, eventJson, withHash } from './hash-chain';
 
-const STREAM_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** What a stream id may be: it is part of LevelDB keys, so no separator characters. */
+export const STREAM_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 interface PendingEvent {
   type: string;

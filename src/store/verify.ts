@@ -2,6 +2,7 @@ import { eventProblem, metaProblem } from '../../events/catalogue';
 import type { StoredEvent } from '../../events/envelope';
 import type { LogBackend } from './event-store';
 import { GENESIS_HASH, chainHash } from './hash-chain';
+import { STREAM_ID } from './event-log';
 
 /*
  * The log's rules checked from the stored text alone: the core (`checkRecord`) judges one record
@@ -24,7 +25,6 @@ export type VerifyResult = { ok: true; events: number } | { ok: false; position:
 /** The keys of a stored event, in the order the log writes them (`hash-chain.ts`). */
 const KEYS = ['position', 'streamId', 'version', 'type', 'schemaVersion', 'data', 'meta', 'hash'];
 /** What the log accepts as a stream id (as `event-log.ts` checks on append). */
-const STREAM_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** The stored text ends with the hash as its last key, exactly as `withHash` writes it. */
 const HASH_SUFFIX = /,"hash":"([0-9a-f]{64})"\}$/;
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { Level } from 'level';
 import type { StoredEvent } from '../../events/envelope';
 import { logDirectory } from '../../src/server';
 import { EventLog, LevelBackend } from '../../src/store';
-import { BIN } from '../helpers/process';
+import { runCli } from '../helpers/process';
 import { readAllEvents, startTestServer } from '../helpers/server';
 import { meta, sessionCreated } from '../store/fixtures';
 
@@ -84,27 +83,6 @@ export async function storedRecords(dataDir: string): Promise<string[]> {
   return records;
 }
 
-/** Runs `sessiondock <args>` with `input` on its stdin (test/helpers/process.ts's runCli leaves stdin open). */
-export function runCliWithInput(args: string[], input: string, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SESSIONDOCK_')));
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    // The child may stop reading early (a bad line): a broken pipe then is expected.
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sessiondock ${args.join(' ')} did not exit within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+export const runCliWithInput = (args: string[], input: string, timeoutMs = 15_000) => runCli(args, {}, timeoutMs, input);
 
 export const IN_USE = /^sessiondock: the data directory .* is in use by another SessionDock server; stop it or choose another --data-dir\n$/;

@@ -13,14 +13,22 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `sessiondock <args>` to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `sessiondock <args>` to completion, with `input` on its standard input (closed at once if none). */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 15_000,
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
+    // The child may stop reading early (a restore that meets a bad line): a broken pipe is expected.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`sessiondock ${args.join(' ')} did not exit within ${timeoutMs} ms`));
