@@ -39,7 +39,6 @@ interface Entry {
   text: string;
 }
 
-const indexFor = (keyOf: (session: SessionState) => string | null) => new SortedIndex<SessionState>(keyOf);
 
 /**
  * The sessions read model: every live session by id, with the indexes that answer §5.3 without
@@ -53,16 +52,19 @@ export class SessionsProjection implements Projection {
   private readonly byTag = new Map<string, Set<string>>();
   private readonly tagSpellings = new Map<string, Map<string, number>>();
   private readonly byKind = new Map<string, Set<string>>();
+  private readonly states = () => Array.from(this.entries.values(), (entry) => entry.state);
+  private readonly indexFor = (fields: Array<keyof SessionState>, keyOf: (session: SessionState) => string | null) =>
+    new SortedIndex<SessionState>(fields, keyOf, this.states);
   private readonly sorted = {
-    title: indexFor((session) => foldText(session.title)),
-    kind: indexFor((session) => foldText(session.kind)),
-    status: indexFor((session) => session.status),
-    createdAt: indexFor((session) => session.createdAt),
-    updatedAt: indexFor((session) => session.updatedAt),
-    opened: indexFor((session) => session.lastOpened),
-    openedThenUpdated: indexFor((session) => (session.lastOpened === null ? null : `${session.lastOpened}|${session.updatedAt}`)),
-    neverOpenedByUpdated: indexFor((session) => (session.lastOpened === null ? session.updatedAt : null)),
-    neverOpenedById: indexFor((session) => (session.lastOpened === null ? '' : null)),
+    title: this.indexFor(['title'], (session) => foldText(session.title)),
+    kind: this.indexFor(['kind'], (session) => foldText(session.kind)),
+    status: this.indexFor(['status'], (session) => session.status),
+    createdAt: this.indexFor(['createdAt'], (session) => session.createdAt),
+    updatedAt: this.indexFor(['updatedAt'], (session) => session.updatedAt),
+    opened: this.indexFor(['lastOpened'], (session) => session.lastOpened),
+    openedThenUpdated: this.indexFor(['lastOpened', 'updatedAt'], (session) => (session.lastOpened === null ? null : `${session.lastOpened}|${session.updatedAt}`)),
+    neverOpenedByUpdated: this.indexFor(['lastOpened', 'updatedAt'], (session) => (session.lastOpened === null ? session.updatedAt : null)),
+    neverOpenedById: this.indexFor(['lastOpened'], (session) => (session.lastOpened === null ? '' : null)),
   };
 
   apply(event: StoredEvent): void {
@@ -83,7 +85,7 @@ export class SessionsProjection implements Projection {
   /** Moves one session from `before` to `after` in the map and in every index. */
   private replace(id: string, before: SessionState | undefined, after: SessionState | undefined): void {
     for (const index of Object.values(this.sorted)) index.update(before, after);
-    this.reindexSet(this.byKind, id, before && [before.kind], after && [after.kind]);
+    if (before?.kind !== after?.kind) this.reindexSet(this.byKind, id, before && [before.kind], after && [after.kind]);
     if (before?.tags !== after?.tags) {
       this.reindexSet(this.byTag, id, before?.tags, after?.tags);
       this.countSpellings(before?.tags ?? [], -1);
