@@ -109,15 +109,12 @@ export class SessionsProjection implements Projection {
 
   list(query: SessionQuery): Page<SessionState> {
     const segments = this.plan(query.sort, query.order);
-    const matches = this.matching(query);
-    if (matches === null) {
-      return { items: this.page(this.walk(segments), query), total: this.entries.size };
-    }
-    // Few matches: sort them. Many: walk the order and keep the ones that match.
-    const ordered =
-      matches.length < this.entries.size / 16
-        ? [...matches].sort(this.comparator(segments))
-        : this.walk(segments, new Set(matches));
+    const filter = this.filter(query);
+    if (filter === null) return { items: this.page(this.walk(segments), query), total: this.entries.size };
+    let matches: string[] = filter.candidates;
+    if (!filter.candidatesMatch) matches = matches.filter(filter.passes);
+    // Few matches: sort them. Many: walk the order, testing each id, until the page is full.
+    const ordered = matches.length < this.entries.size / 16 ? matches.sort(this.comparator(segments)) : this.walk(segments, filter.passes);
     return { items: this.page(ordered, query), total: matches.length };
   }
 
@@ -131,23 +128,28 @@ export class SessionsProjection implements Projection {
     return counts.sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
   }
 
-  /** The ids that pass every filter, or null when there is no filter. Starts from the smallest index. */
-  private matching(query: SessionQuery): string[] | null {
-    const sets: Set<string>[] = [];
+  /**
+   * The query's filters as candidates (from the smallest index that holds every match) and a test
+   * for any id; `candidatesMatch` when the index alone was the whole filter. Null: no filter at all.
+   */
+  private filter(query: SessionQuery): { candidates: string[]; candidatesMatch: boolean; passes: (id: string) => boolean } | null {
+    const { terms, openedSince } = query;
+    const sets: ReadonlySet<string>[] = [];
     if (query.kind !== null) sets.push(this.byKind.get(query.kind) ?? new Set());
     for (const tag of query.tags) sets.push(this.byTag.get(tag) ?? new Set());
-    if (query.openedSince !== null) sets.push(new Set(this.sorted.opened.from(query.openedSince)));
-    if (sets.length === 0 && query.terms.length === 0) return null;
+    if (sets.length === 0 && terms.length === 0 && openedSince === null) return null;
     sets.sort((a, b) => a.size - b.size);
-    const [smallest, ...others] = sets;
-    const candidates: Iterable<string> = smallest ?? this.entries.keys();
-    const matches: string[] = [];
-    for (const id of candidates) {
-      if (!others.every((set) => set.has(id))) continue;
-      const { text } = this.entries.get(id)!;
-      if (query.terms.every((term) => text.includes(term))) matches.push(id);
-    }
-    return matches;
+    const passes = (id: string) => {
+      for (const set of sets) if (!set.has(id)) return false;
+      const entry = this.entries.get(id)!;
+      if (openedSince !== null && (entry.state.lastOpened === null || entry.state.lastOpened < openedSince)) return false;
+      for (const term of terms) if (!entry.text.includes(term)) return false;
+      return true;
+    };
+    if (sets.length > 0) return { candidates: [...sets[0]], candidatesMatch: sets.length === 1 && terms.length === 0 && openedSince === null, passes };
+    // Opened since the cut-off: a range of the lastOpened index, which is the filter itself when alone.
+    if (openedSince !== null) return { candidates: this.sorted.opened.from(openedSince), candidatesMatch: terms.length === 0, passes };
+    return { candidates: [...this.entries.keys()], candidatesMatch: false, passes };
   }
 
   /** The indexes to walk, in turn, for a sort and order (§5.3). */
@@ -176,9 +178,9 @@ export class SessionsProjection implements Projection {
     }
   }
 
-  private *walk(segments: Segment[], only?: Set<string>): Generator<string> {
+  private *walk(segments: Segment[], passes?: (id: string) => boolean): Generator<string> {
     for (const { index, direction } of segments) {
-      for (const id of index.walk(direction)) if (!only || only.has(id)) yield id;
+      for (const id of index.walk(direction)) if (!passes || passes(id)) yield id;
     }
   }
 

@@ -71,7 +71,11 @@ export class SortedIndex<T extends { id: string }> {
   }
 
   /** Ids whose key is at least `lowest`, in ascending order. */
-  *from(lowest: string): Generator<string> {
-    for (const [, id] of this.built().entries(lowest)) yield id;
+  from(lowest: string): string[] {
+    const tree = this.built();
+    const ids: string[] = [];
+    const highest = tree.maxKey();
+    if (highest !== undefined) tree.forRange(lowest, highest, true, (_key, id) => void ids.push(id));
+    return ids;
   }
 }
