@@ -3,6 +3,7 @@ import type { Projection } from './runner';
 import { foldText, searchTextOf } from './search-text';
 import { evolveSession, type SessionState } from './session-state';
 import { SortedIndex } from './sorted-index';
+import { TermIndex } from './term-index';
 
 export const SORT_FIELDS = ['title', 'kind', 'status', 'lastOpened', 'createdAt', 'updatedAt'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -52,6 +53,7 @@ export class SessionsProjection implements Projection {
   private readonly byTag = new Map<string, Set<string>>();
   private readonly tagSpellings = new Map<string, Map<string, number>>();
   private readonly byKind = new Map<string, Set<string>>();
+  private readonly terms = new TermIndex();
   private readonly states = () => Array.from(this.entries.values(), (entry) => entry.state);
   private readonly indexFor = (fields: Array<keyof SessionState>, keyOf: (session: SessionState) => string | null) =>
     new SortedIndex<SessionState>(fields, keyOf, this.states);
@@ -91,12 +93,12 @@ export class SessionsProjection implements Projection {
       this.countSpellings(before?.tags ?? [], -1);
       this.countSpellings(after?.tags ?? [], 1);
     }
-    if (after) {
-      const unchangedText = before && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
-      this.entries.set(id, { state: after, text: unchangedText ? this.entries.get(id)!.text : searchTextOf(after) });
-    } else {
-      this.entries.delete(id);
-    }
+    const oldText = this.entries.get(id)?.text;
+    const unchangedText = before && after && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
+    const newText = after && (unchangedText ? oldText : searchTextOf(after));
+    if (!unchangedText) this.terms.update(id, oldText, newText);
+    if (after) this.entries.set(id, { state: after, text: newText! });
+    else this.entries.delete(id);
   }
 
   get(id: string): SessionState | undefined {
@@ -134,21 +136,31 @@ export class SessionsProjection implements Projection {
    */
   private filter(query: SessionQuery): { candidates: string[]; candidatesMatch: boolean; passes: (id: string) => boolean } | null {
     const { terms, openedSince } = query;
-    const sets: ReadonlySet<string>[] = [];
+    const sets: Array<ReadonlySet<string>> = [];
     if (query.kind !== null) sets.push(this.byKind.get(query.kind) ?? new Set());
     for (const tag of query.tags) sets.push(this.byTag.get(tag) ?? new Set());
     if (sets.length === 0 && terms.length === 0 && openedSince === null) return null;
+    // A term becomes a set of its own when the term index can name its sessions more cheaply
+    // than testing the candidates already in hand; the other terms are tested on each candidate.
+    const scannedTerms: string[] = [];
+    for (const term of terms) {
+      const budget = Math.min(this.entries.size / 4, ...sets.map((set) => set.size * 4));
+      const holders = this.terms.sessionsContaining(term, budget);
+      if (holders) sets.push(holders);
+      else scannedTerms.push(term);
+    }
     sets.sort((a, b) => a.size - b.size);
     const passes = (id: string) => {
       for (const set of sets) if (!set.has(id)) return false;
+      if (openedSince === null && scannedTerms.length === 0) return true;
       const entry = this.entries.get(id)!;
       if (openedSince !== null && (entry.state.lastOpened === null || entry.state.lastOpened < openedSince)) return false;
-      for (const term of terms) if (!entry.text.includes(term)) return false;
+      for (const term of scannedTerms) if (!entry.text.includes(term)) return false;
       return true;
     };
-    if (sets.length > 0) return { candidates: [...sets[0]], candidatesMatch: sets.length === 1 && terms.length === 0 && openedSince === null, passes };
+    if (sets.length > 0) return { candidates: [...sets[0]], candidatesMatch: sets.length === 1 && scannedTerms.length === 0 && openedSince === null, passes };
     // Opened since the cut-off: a range of the lastOpened index, which is the filter itself when alone.
-    if (openedSince !== null) return { candidates: this.sorted.opened.from(openedSince), candidatesMatch: terms.length === 0, passes };
+    if (openedSince !== null) return { candidates: this.sorted.opened.from(openedSince), candidatesMatch: scannedTerms.length === 0, passes };
     return { candidates: [...this.entries.keys()], candidatesMatch: false, passes };
   }
 
