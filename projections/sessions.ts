@@ -53,7 +53,7 @@ export class SessionsProjection implements Projection {
   private readonly byTag = new Map<string, Set<string>>();
   private readonly tagSpellings = new Map<string, Map<string, number>>();
   private readonly byKind = new Map<string, Set<string>>();
-  private readonly terms = new TermIndex();
+  private readonly terms = new TermIndex(() => Array.from(this.entries, ([id, entry]): [string, string] => [id, entry.text]));
   private readonly states = () => Array.from(this.entries.values(), (entry) => entry.state);
   private readonly indexFor = (fields: Array<keyof SessionState>, keyOf: (session: SessionState) => string | null) =>
     new SortedIndex<SessionState>(fields, keyOf, this.states);

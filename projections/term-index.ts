@@ -8,9 +8,20 @@
 export class TermIndex {
   private readonly sessionsByToken = new Map<string, Set<string>>();
   private readonly tokensByTrigram = new Map<string, Set<string>>();
+  private built = false;
+
+  /**
+   * `all`: every session's id and text, to build the index from the first time a term is asked
+   * for; until then updates cost nothing (a start-up replay does not pay for the index).
+   */
+  constructor(private readonly all: () => Iterable<[string, string]>) {}
 
   /** Moves a session from the tokens of its old text to those of its new one (either may be absent). */
   update(id: string, before: string | undefined, after: string | undefined): void {
+    if (this.built) this.move(id, before, after);
+  }
+
+  private move(id: string, before: string | undefined, after: string | undefined): void {
     const oldTokens = tokensOf(before);
     const newTokens = tokensOf(after);
     for (const token of oldTokens) {
@@ -37,6 +48,10 @@ export class TermIndex {
    */
   sessionsContaining(term: string, budget: number): ReadonlySet<string> | undefined {
     if (!WORD.test(term)) return undefined;
+    if (!this.built) {
+      for (const [id, text] of this.all()) this.move(id, undefined, text);
+      this.built = true;
+    }
     const tokens = this.tokensContaining(term);
     if (tokens.length === 1) return this.sessionsByToken.get(tokens[0])!;
     let size = 0;

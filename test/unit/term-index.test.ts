@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
 import { TermIndex } from '../../projections/term-index';
 
-describe('term index', () => {
-  const ids = (set: ReadonlySet<string> | undefined) => (set ? [...set].sort() : set);
+/** An index over a map of texts, kept in step the way the sessions read model keeps it. */
+function catalogue(initial: Record<string, string> = {}) {
+  const texts = new Map(Object.entries(initial));
+  const index = new TermIndex(() => texts);
+  return {
+    index,
+    set(id: string, text: string | undefined) {
+      index.update(id, texts.get(id), text);
+      if (text === undefined) texts.delete(id);
+      else texts.set(id, text);
+    },
+  };
+}
 
+const ids = (set: ReadonlySet<string> | undefined) => (set ? [...set].sort() : set);
+
+describe('term index', () => {
   it('given texts, when a term is asked for, then the sessions with a token containing it', () => {
-    const index = new TermIndex();
-    index.update('a', undefined, 'night drive\nana');
-    index.update('b', undefined, 'drivers, ahead\nmix');
-    index.update('c', undefined, 'daylight');
+    const { index } = catalogue({ a: 'night drive\nana', b: 'drivers, ahead\nmix', c: 'daylight' });
     assert.deepEqual(ids(index.sessionsContaining('drive', Infinity)), ['a', 'b']);
     assert.deepEqual(ids(index.sessionsContaining('ight', Infinity)), ['a', 'c']);
     assert.deepEqual(ids(index.sessionsContaining('an', Infinity)), ['a']);
@@ -16,27 +27,24 @@ describe('term index', () => {
   });
 
   it('leaves terms with other characters than letters and digits to the caller', () => {
-    const index = new TermIndex();
-    index.update('a', undefined, 'drivers, ahead');
+    const { index } = catalogue({ a: 'drivers, ahead' });
     assert.equal(index.sessionsContaining('drivers,', Infinity), undefined);
   });
 
   it('refuses to gather more sessions than the budget from several tokens', () => {
-    const index = new TermIndex();
-    index.update('a', undefined, 'mix');
-    index.update('b', undefined, 'remix');
-    index.update('c', undefined, 'mixes');
+    const { index } = catalogue({ a: 'mix', b: 'remix', c: 'mixes' });
     assert.equal(index.sessionsContaining('mix', 2), undefined);
     assert.deepEqual(ids(index.sessionsContaining('mix', 3)), ['a', 'b', 'c']);
   });
 
-  it('follows a session as its text changes and forgets it when it goes', () => {
-    const index = new TermIndex();
-    index.update('a', undefined, 'old words');
-    index.update('a', 'old words', 'new words');
+  it('is built the first time a term is asked for, and follows every change after that', () => {
+    const { index, set } = catalogue({ a: 'old words' });
+    set('b', 'before the first question');
+    assert.deepEqual(ids(index.sessionsContaining('question', Infinity)), ['b']);
+    set('a', 'new words');
     assert.deepEqual(ids(index.sessionsContaining('old', Infinity)), []);
     assert.deepEqual(ids(index.sessionsContaining('new', Infinity)), ['a']);
-    index.update('a', 'new words', undefined);
+    set('a', undefined);
     assert.deepEqual(ids(index.sessionsContaining('words', Infinity)), []);
   });
 });
