@@ -1,7 +1,11 @@
 /** Case- and accent-insensitive form of a text: decomposed, marks dropped, lower case. */
 export function foldText(text: string): string {
+  // ASCII has no marks to drop: lower case is all it needs, and most text is ASCII.
+  if (ASCII.test(text)) return text.toLowerCase();
   return text.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * What `q` searches: title, client, notes and tags, folded, one per line. A term (never holding

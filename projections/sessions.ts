@@ -233,19 +233,19 @@ export class SessionsProjection implements Projection {
 
   /** Moves the session between the sets of a lower-cased index (kind, tags) by what changed. */
   private reindexSet(index: Map<string, Set<string>>, id: string, before: readonly string[] = [], after: readonly string[] = []): void {
-    const oldKeys = new Set(before.map((value) => value.toLowerCase()));
-    const newKeys = new Set(after.map((value) => value.toLowerCase()));
-    for (const key of oldKeys) {
-      if (newKeys.has(key)) continue;
-      const ids = index.get(key)!;
+    const newKeys = after.map((value) => value.toLowerCase());
+    for (const value of before) {
+      const key = value.toLowerCase();
+      if (newKeys.includes(key)) continue;
+      const ids = index.get(key);
+      if (!ids) continue;
       ids.delete(id);
       if (ids.size === 0) index.delete(key);
     }
     for (const key of newKeys) {
-      if (oldKeys.has(key)) continue;
-      const ids = index.get(key) ?? new Set<string>();
+      let ids = index.get(key);
+      if (!ids) index.set(key, (ids = new Set()));
       ids.add(id);
-      index.set(key, ids);
     }
   }
 

@@ -68,15 +68,19 @@ export class LevelBackend implements LogBackend {
     return values.map((value) => JSON.parse(value!) as StoredEvent);
   }
 
+  /** Reads a page ahead: LevelDB fetches the next page while the caller works through this one. */
   async *readRecords(after: number): AsyncIterable<string> {
     const iterator = this.db.values({ gt: eventKey(after), lt: 'e"' });
+    let next = iterator.nextv(PAGE);
     try {
       for (;;) {
-        const page = await iterator.nextv(PAGE);
+        const page = await next;
         if (page.length === 0) return;
+        next = iterator.nextv(PAGE);
         yield* page;
       }
     } finally {
+      await next.catch(() => undefined);
       await iterator.close();
     }
   }
