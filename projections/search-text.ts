@@ -12,7 +12,8 @@ const ASCII = /^[\x00-\x7f]*$/;
  * white space) is found in the text exactly when it is found in one of the fields.
  */
 export function searchTextOf(session: { title: string; client: string | null; notes: string; tags: readonly string[] }): string {
-  return compact(foldText([session.title, session.client ?? '', session.notes, ...session.tags].join('\n')));
+  const text = [session.title, session.client ?? '', session.notes, ...session.tags].join('\n');
+  return ASCII.test(text) ? text.toLowerCase() : compact(foldText(text));
 }
 
 /**

@@ -36,8 +36,22 @@ export function evolveSession(session: SessionState | undefined, event: StoredEv
   const version = event.version;
   if (event.type === 'SessionCreated') {
     const data = event.data as SessionCreatedData;
-    const created = { id: event.streamId, ...data, projectOriginalPath: data.projectPath, lastOpened: null, createdAt: at, updatedAt: at, version };
-    return patched(created, {});
+    return {
+      id: event.streamId,
+      title: data.title,
+      kind: data.kind,
+      status: data.status,
+      accent: data.accent,
+      tags: data.tags,
+      notes: data.notes,
+      client: data.client,
+      projectPath: data.projectPath,
+      projectOriginalPath: data.projectPath,
+      lastOpened: null,
+      createdAt: at,
+      updatedAt: at,
+      version,
+    };
   }
   if (!session) return undefined;
   switch (event.type) {
