@@ -1,61 +1,47 @@
-import { decideReplaceNotes, replaceNotesBodySchema, type ReplaceNotesBody } from '../../commands/replace-notes';
-import { decideReplaceTags, replaceTagsBodySchema, type ReplaceTagsBody } from '../../commands/replace-tags';
-import { defineRoute, type Method } from '../route';
+import type { NewEvent } from '../../../events/envelope';
+import type { SessionState } from '../../../projections/session-state';
+import { decideReplaceNotes, replaceNotesBodySchema } from '../../commands/replace-notes';
+import { decideReplaceTags, replaceTagsBodySchema } from '../../commands/replace-tags';
+import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
 
-/** A session's notes and tags as resources of their own: read them, or replace them (PUT and PATCH alike). */
-export function sessionPartRoutes(services: Services) {
-  const replaceNotes = (method: Method) =>
-    defineRoute<ReplaceNotesBody>({
+type Part = 'notes' | 'tags';
+
+/**
+ * A session's notes and tags as resources of their own: GET reads `{id, <part>}`, PUT and PATCH
+ * both replace it and answer the same shape.
+ */
+function partRoutes<Body>(services: Services, part: Part, schema: object, decide: (state: SessionState, body: Body) => NewEvent[]) {
+  const path = `/api/v1/sessions/:id/${part}`;
+  const view = (session: SessionState) => ({ data: { id: session.id, [part]: session[part] } });
+  const replace = (method: 'PUT' | 'PATCH') =>
+    defineRoute<Body>({
       method,
-      path: '/api/v1/sessions/:id/notes',
+      path,
       mode: 'full-automation',
-      summary: "Replace a session's notes",
-      body: { schema: replaceNotesBodySchema },
+      summary: `Replace a session's ${part}`,
+      body: { schema },
       async handle(ctx, body) {
-        const session = (await writeSession(services, ctx, (state) => decideReplaceNotes(state, body)))!;
-        ctx.body = { data: { id: session.id, notes: session.notes } };
+        ctx.body = view((await writeSession(services, ctx, (state) => decide(state, body)))!);
       },
     });
-
-  const replaceTags = (method: Method) =>
-    defineRoute<ReplaceTagsBody>({
-      method,
-      path: '/api/v1/sessions/:id/tags',
-      mode: 'full-automation',
-      summary: "Replace a session's tags",
-      body: { schema: replaceTagsBodySchema },
-      async handle(ctx, body) {
-        const session = (await writeSession(services, ctx, (state) => decideReplaceTags(state, body)))!;
-        ctx.body = { data: { id: session.id, tags: session.tags } };
-      },
-    });
-
   return [
     defineRoute({
       method: 'GET',
-      path: '/api/v1/sessions/:id/notes',
+      path,
       mode: 'read-only',
-      summary: "A session's notes",
+      summary: `A session's ${part}`,
       async handle(ctx) {
-        const session = readSession(services, ctx);
-        ctx.body = { data: { id: session.id, notes: session.notes } };
+        ctx.body = view(readSession(services, ctx));
       },
     }),
-    replaceNotes('PUT'),
-    replaceNotes('PATCH'),
-    defineRoute({
-      method: 'GET',
-      path: '/api/v1/sessions/:id/tags',
-      mode: 'read-only',
-      summary: "A session's tags",
-      async handle(ctx) {
-        const session = readSession(services, ctx);
-        ctx.body = { data: { id: session.id, tags: session.tags } };
-      },
-    }),
-    replaceTags('PUT'),
-    replaceTags('PATCH'),
+    replace('PUT'),
+    replace('PATCH'),
   ];
 }
+
+export const sessionPartRoutes = (services: Services) => [
+  ...partRoutes(services, 'notes', replaceNotesBodySchema, decideReplaceNotes),
+  ...partRoutes(services, 'tags', replaceTagsBodySchema, decideReplaceTags),
+];
