@@ -11,8 +11,8 @@ export interface Projection {
   /** Raised whenever the fold or the model's shape changes: snapshots of other versions are ignored. */
   readonly version: number;
   apply(event: StoredEvent): void;
-  /** The model as plain JSON data, in a canonical order (two equal models give deep-equal data). */
-  snapshot(): unknown;
+  /** The model as plain JSON items, in a canonical order (two equal models give deep-equal items). */
+  snapshot(): unknown[];
   /** Loads what `snapshot` gave, into an empty model. */
   restore(data: unknown): void;
 }
@@ -42,6 +42,7 @@ export class ProjectionRunner {
   private readonly applied = new Map<string, number>();
   private subscription: Subscription | null = null;
   private failure: Error | null = null;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: EventStore,
@@ -94,15 +95,30 @@ export class ProjectionRunner {
     return undefined;
   }
 
-  /** Saves every projection's snapshot at the position it has applied. */
-  async saveSnapshots(): Promise<void> {
+  /**
+   * Saves every projection's snapshot at the position it has applied. Each model and its position
+   * are taken together, before anything is awaited (the states are immutable, so the copy stays
+   * true to that position while it is written out, between requests).
+   */
+  saveSnapshots(): Promise<void> {
+    // One save at a time: a periodic save still writing when shutdown asks for another.
+    const next = this.saving.then(() => this.save());
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  private async save(): Promise<void> {
     const snapshots = this.options.snapshots;
     if (!snapshots) return;
-    for (const projection of this.projections) {
-      const position = this.positions.get(projection.name) ?? 0;
+    const taken = this.projections.map((projection) => ({
+      projection: projection.name,
+      version: projection.version,
+      position: this.positions.get(projection.name) ?? 0,
+      data: projection.snapshot(),
+    }));
+    for (const { position, ...rest } of taken) {
       const hash = await this.hashAt(position);
-      if (hash === undefined) continue;
-      snapshots.write({ projection: projection.name, version: projection.version, position, hash, data: projection.snapshot() });
+      if (hash !== undefined) await snapshots.write({ ...rest, position, hash });
     }
   }
 

@@ -1,4 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
+
+const CHUNK = 1000;
 import { join } from 'node:path';
 
 /** A read model as saved: its fold's version, the log position (and that event's hash) it reflects. */
@@ -7,7 +10,8 @@ export interface Snapshot {
   version: number;
   position: number;
   hash: string;
-  data: unknown;
+  /** The model's items, in its canonical order. */
+  data: unknown[];
 }
 
 /**
@@ -30,17 +34,28 @@ export class SnapshotFiles {
     }
   }
 
-  write(snapshot: Snapshot): void {
-    mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+  /**
+   * Writes a snapshot, its data (an array) a thousand items at a time: a large model is written
+   * out between requests instead of holding the event loop for the whole serialisation.
+   */
+  async write(snapshot: Snapshot): Promise<void> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     const target = this.path(snapshot.projection);
     const temporary = `${target}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w', 0o600);
+    const file = await open(temporary, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(snapshot));
-      fsyncSync(fd);
+      const { data, ...header } = snapshot;
+      const items = data as unknown[];
+      await file.write(`${JSON.stringify(header).slice(0, -1)},"data":[`);
+      for (let start = 0; start < items.length; start += CHUNK) {
+        const chunk = items.slice(start, start + CHUNK).map((item) => JSON.stringify(item)).join(',');
+        await file.write(start === 0 ? chunk : `,${chunk}`);
+      }
+      await file.write(']}');
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(temporary, target);
+    await rename(temporary, target);
   }
 }
