@@ -1,7 +1,7 @@
 import { currentSchemaVersion, upcast } from '../../events/catalogue';
 import type { StoredEvent } from '../../events/envelope';
 import type { Config } from '../config';
-import type { LevelBackend } from '../store';
+import { recordsOf, type LevelBackend } from '../store';
 import { withLog } from './log-access';
 import { Output } from './output';
 
@@ -41,7 +41,7 @@ async function* read(backend: LevelBackend, after: number, session: string | und
     for (const event of await backend.readStream(session, 1)) if (event.position > after) yield event;
     return;
   }
-  for await (const record of backend.readRecords(after)) yield JSON.parse(record) as StoredEvent;
+  for await (const record of recordsOf(backend, after)) yield JSON.parse(record) as StoredEvent;
 }
 
 /** One line of the table (the header for null); columns are fixed-width, as rows are printed as they are read. */

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { recordsOf } from '../store';
 import { withLog } from './log-access';
 import { Output } from './output';
 
@@ -7,7 +8,7 @@ export function exportCommand(config: Config): Promise<number> {
   return withLog(config, async (backend) => {
     await backend.load();
     const output = new Output(process.stdout);
-    for await (const record of backend.readRecords(0)) await output.write(`${record}\n`);
+    for await (const record of recordsOf(backend, 0)) await output.write(`${record}\n`);
     await output.end();
     return 0;
   });

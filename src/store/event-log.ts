@@ -134,7 +134,7 @@ export class EventLog implements EventStore {
 
   readAll(after = 0): AsyncIterable<StoredEvent> {
     if (this.closed) throw closedError();
-    return parseRecords(this.backend.readRecords(after));
+    return parseRecords(recordsOf(this.backend, after));
   }
 
   subscribe(after: number): Observable<StoredEvent> {
@@ -153,9 +153,10 @@ export class EventLog implements EventStore {
         complete: () => subscriber.complete(),
       });
       (async () => {
-        for await (const event of parseRecords(this.backend.readRecords(after))) {
+        // Page by page, each page forwarded in one synchronous run: no promise per event.
+        for await (const page of this.backend.readPages(after)) {
           if (subscriber.closed) return;
-          forward(event);
+          for (const record of page) forward(JSON.parse(record) as StoredEvent);
         }
         heldBack.forEach(forward);
         heldBack.length = 0;
@@ -198,6 +199,11 @@ function appendProblem(streamId: string, events: NewEvent[], meta: EventMeta): s
 
 async function* parseRecords(records: AsyncIterable<string>): AsyncIterable<StoredEvent> {
   for await (const record of records) yield JSON.parse(record) as StoredEvent;
+}
+
+/** A backend's stored records one by one, after `after`. */
+export async function* recordsOf(backend: LogBackend, after: number): AsyncIterable<string> {
+  for await (const page of backend.readPages(after)) yield* page;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -50,8 +50,8 @@ export interface LogBackend {
   /** Stores the events with the new stream versions and head in one atomic, durable write. */
   write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
   readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]>;
-  /** The stored text of every event after `after`, in log order. */
-  readRecords(after: number): AsyncIterable<string>;
+  /** The stored text of every event after `after`, in log order, a page at a time. */
+  readPages(after: number): AsyncIterable<string[]>;
   /** Every entry of the stream index, by stream then version. */
   readStreamIndex(): AsyncIterable<{ streamId: string; version: number; position: number }>;
   probe(): Promise<void>;

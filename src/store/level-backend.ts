@@ -69,7 +69,7 @@ export class LevelBackend implements LogBackend {
   }
 
   /** Reads a page ahead: LevelDB fetches the next page while the caller works through this one. */
-  async *readRecords(after: number): AsyncIterable<string> {
+  async *readPages(after: number): AsyncIterable<string[]> {
     const iterator = this.db.values({ gt: eventKey(after), lt: 'e"' });
     let next = iterator.nextv(PAGE);
     try {
@@ -77,7 +77,7 @@ export class LevelBackend implements LogBackend {
         const page = await next;
         if (page.length === 0) return;
         next = iterator.nextv(PAGE);
-        yield* page;
+        yield page;
       }
     } finally {
       await next.catch(() => undefined);

@@ -2,6 +2,8 @@ import type { StoredEvent } from '../../events/envelope';
 import type { LogBackend, LogHead, SerializedEvent } from './event-store';
 import { GENESIS_HASH } from './hash-chain';
 
+const PAGE = 1000;
+
 /** The log kept in memory as the text a disk would hold: for tests and tools that need no durability. */
 export class MemoryBackend implements LogBackend {
   private readonly events: string[] = [];
@@ -24,8 +26,8 @@ export class MemoryBackend implements LogBackend {
     return (this.streams.get(streamId) ?? []).slice(fromVersion - 1).map((json) => JSON.parse(json) as StoredEvent);
   }
 
-  async *readRecords(after: number): AsyncIterable<string> {
-    for (let index = after; index < this.events.length; index += 1) yield this.events[index];
+  async *readPages(after: number): AsyncIterable<string[]> {
+    for (let start = after; start < this.events.length; start += PAGE) yield this.events.slice(start, start + PAGE);
   }
 
   async *readStreamIndex(): AsyncIterable<{ streamId: string; version: number; position: number }> {

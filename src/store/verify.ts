@@ -2,7 +2,7 @@ import { eventProblem, metaProblem } from '../../events/catalogue';
 import type { StoredEvent } from '../../events/envelope';
 import type { LogBackend } from './event-store';
 import { GENESIS_HASH, chainHash } from './hash-chain';
-import { STREAM_ID } from './event-log';
+import { recordsOf, STREAM_ID } from './event-log';
 
 /*
  * The log's rules checked from the stored text alone: the core (`checkRecord`) judges one record
@@ -87,7 +87,7 @@ export async function verifyLog(backend: LogBackend): Promise<VerifyResult> {
   // Each stream's positions in version order, to check the stream index against.
   const positions = new Map<string, number[]>();
   let events = 0;
-  for await (const record of backend.readRecords(0)) {
+  for await (const record of recordsOf(backend, 0)) {
     const check = checkRecord(state, record);
     if (!check.ok) return { ...check, events };
     advance(state, check.event);

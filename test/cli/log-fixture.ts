@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Level } from 'level';
 import type { StoredEvent } from '../../events/envelope';
 import { logDirectory } from '../../src/server';
-import { EventLog, LevelBackend } from '../../src/store';
+import { EventLog, LevelBackend, recordsOf } from '../../src/store';
 import { runCli } from '../helpers/process';
 import { readAllEvents, startTestServer } from '../helpers/server';
 import { meta, sessionCreated } from '../store/fixtures';
@@ -78,7 +78,7 @@ export async function storedRecords(dataDir: string): Promise<string[]> {
   const backend = new LevelBackend(logDirectory(dataDir));
   await backend.load();
   const records: string[] = [];
-  for await (const record of backend.readRecords(0)) records.push(record);
+  for await (const record of recordsOf(backend, 0)) records.push(record);
   await backend.close();
   return records;
 }

@@ -43,8 +43,8 @@ class DelegatingBackend implements LogBackend {
     return this.inner.readStream(streamId, fromVersion);
   }
 
-  readRecords(after: number): AsyncIterable<string> {
-    return this.inner.readRecords(after);
+  readPages(after: number): AsyncIterable<string[]> {
+    return this.inner.readPages(after);
   }
 
   readStreamIndex() {
@@ -81,19 +81,19 @@ export class PausingReads extends DelegatingBackend {
   private readonly pause = deferred();
   private readonly resumption = deferred();
   private readonly end = deferred();
-  /** Resolves once a read has yielded its first event and holds still. */
+  /** Resolves once a read has yielded its first page and holds still. */
   readonly paused = this.pause.promise;
-  /** Resolves once a read has yielded its last event. */
+  /** Resolves once a read has yielded its last page. */
   readonly ended = this.end.promise;
 
   resume(): void {
     this.resumption.resolve();
   }
 
-  override async *readRecords(after: number): AsyncIterable<string> {
+  override async *readPages(after: number): AsyncIterable<string[]> {
     let first = true;
-    for await (const record of super.readRecords(after)) {
-      yield record;
+    for await (const page of super.readPages(after)) {
+      yield page;
       if (first) {
         first = false;
         this.pause.resolve();

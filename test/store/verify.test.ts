@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { StoredEvent } from '../../events/envelope';
-import { EventLog, MemoryBackend, type LogBackend, type LogHead, type SerializedEvent } from '../../src/store';
+import { EventLog, MemoryBackend, recordsOf, type LogBackend, type LogHead, type SerializedEvent } from '../../src/store';
 import { GENESIS_HASH, chainHash } from '../../src/store/hash-chain';
 import { advance, checkRecord, initialChainState, verifyLog, type ChainState } from '../../src/store/verify';
 import { meta, sessionCreated } from './fixtures';
@@ -22,7 +22,7 @@ async function healthyRecords(): Promise<string[]> {
   await log.append('s-b', 2, [{ type: 'SessionOpened', data: {} }], meta());
   await log.append('s-c', 1, [{ type: 'SessionDeleted', data: {} }], meta());
   const records: string[] = [];
-  for await (const record of memory.readRecords(0)) records.push(record);
+  for await (const record of recordsOf(memory, 0)) records.push(record);
   await log.close();
   return records;
 }
@@ -75,8 +75,8 @@ function backendOf({ records, head, streamVersions, index }: Stored): LogBackend
     load: async () => ({ head: head ?? (last ? { position: last.position, hash: last.hash } : { position: 0, hash: GENESIS_HASH }), streamVersions: streamVersions ?? derivedHeads }),
     write: async (_events: readonly SerializedEvent[]) => assert.fail('the verifier must not write'),
     readStream: async () => assert.fail('the verifier reads the log, not streams'),
-    async *readRecords(after: number) {
-      yield* records.slice(after);
+    async *readPages(after: number) {
+      yield records.slice(after);
     },
     async *readStreamIndex() {
       yield* index ?? derivedIndex;
