@@ -28,6 +28,17 @@ export interface Page<T> {
   total: number;
 }
 
+/** A query's filters: where to look (the smallest index that holds every match) and how to test. */
+interface QueryFilter {
+  candidates: Iterable<string>;
+  /** The candidates are exactly the matches (the index was the whole filter). */
+  candidatesMatch: boolean;
+  /** Whether any id matches. */
+  passes(id: string): boolean;
+  /** Whether a candidate matches, skipping what its index already guarantees. */
+  candidatePasses(id: string): boolean;
+}
+
 export interface TagCount {
   tag: string;
   count: number;
@@ -113,10 +124,10 @@ export class SessionsProjection implements Projection {
     const segments = this.plan(query.sort, query.order);
     const filter = this.filter(query);
     if (filter === null) return { items: this.page(this.walk(segments), query), total: this.entries.size };
-    let matches: string[] = filter.candidates;
-    if (!filter.candidatesMatch) matches = matches.filter(filter.passes);
+    const matches: string[] = [];
+    for (const id of filter.candidates) if (filter.candidatesMatch || filter.candidatePasses(id)) matches.push(id);
     // Few matches: sort them. Many: walk the order, testing each id, until the page is full.
-    const ordered = matches.length < this.entries.size / 16 ? matches.sort(this.comparator(segments)) : this.walk(segments, filter.passes);
+    const ordered = matches.length < this.entries.size / 16 ? this.inOrder(matches, segments) : this.walk(segments, filter.passes);
     return { items: this.page(ordered, query), total: matches.length };
   }
 
@@ -134,7 +145,7 @@ export class SessionsProjection implements Projection {
    * The query's filters as candidates (from the smallest index that holds every match) and a test
    * for any id; `candidatesMatch` when the index alone was the whole filter. Null: no filter at all.
    */
-  private filter(query: SessionQuery): { candidates: string[]; candidatesMatch: boolean; passes: (id: string) => boolean } | null {
+  private filter(query: SessionQuery): QueryFilter | null {
     const { terms, openedSince } = query;
     const sets: Array<ReadonlySet<string>> = [];
     if (query.kind !== null) sets.push(this.byKind.get(query.kind) ?? new Set());
@@ -149,19 +160,26 @@ export class SessionsProjection implements Projection {
       if (holders) sets.push(holders);
       else scannedTerms.push(term);
     }
+    // Smallest first: most candidates fail on the first sets they are tested against.
     sets.sort((a, b) => a.size - b.size);
-    const passes = (id: string) => {
-      for (const set of sets) if (!set.has(id)) return false;
-      if (openedSince === null && scannedTerms.length === 0) return true;
+    const test = (id: string, firstSet: number, checkOpened: boolean) => {
+      for (let index = firstSet; index < sets.length; index += 1) if (!sets[index].has(id)) return false;
+      if (!(checkOpened && openedSince !== null) && scannedTerms.length === 0) return true;
       const entry = this.entries.get(id)!;
-      if (openedSince !== null && (entry.state.lastOpened === null || entry.state.lastOpened < openedSince)) return false;
+      if (checkOpened && openedSince !== null && (entry.state.lastOpened === null || entry.state.lastOpened < openedSince)) return false;
       for (const term of scannedTerms) if (!entry.text.includes(term)) return false;
       return true;
     };
-    if (sets.length > 0) return { candidates: [...sets[0]], candidatesMatch: sets.length === 1 && scannedTerms.length === 0 && openedSince === null, passes };
+    const passes = (id: string) => test(id, 0, true);
+    if (sets.length > 0) {
+      const candidatesMatch = sets.length === 1 && scannedTerms.length === 0 && openedSince === null;
+      return { candidates: sets[0], candidatesMatch, passes, candidatePasses: (id) => test(id, 1, true) };
+    }
     // Opened since the cut-off: a range of the lastOpened index, which is the filter itself when alone.
-    if (openedSince !== null) return { candidates: this.sorted.opened.from(openedSince), candidatesMatch: scannedTerms.length === 0, passes };
-    return { candidates: [...this.entries.keys()], candidatesMatch: false, passes };
+    if (openedSince !== null) {
+      return { candidates: this.sorted.opened.from(openedSince), candidatesMatch: scannedTerms.length === 0, passes, candidatePasses: (id) => test(id, 0, false) };
+    }
+    return { candidates: this.entries.keys(), candidatesMatch: false, passes, candidatePasses: passes };
   }
 
   /** The indexes to walk, in turn, for a sort and order (§5.3). */
@@ -196,26 +214,24 @@ export class SessionsProjection implements Projection {
     }
   }
 
-  /** The same order as walking `segments`, as a comparator of ids. */
-  private comparator(segments: Segment[]): (a: string, b: string) => number {
-    const placeOf = (id: string) => {
+  /** The ids in the same order as walking `segments`: each id's place is worked out once, then sorted. */
+  private inOrder(ids: string[], segments: Segment[]): string[] {
+    const places = ids.map((id) => {
       const session = this.entries.get(id)!.state;
       for (const [position, { index, direction }] of segments.entries()) {
         const key = index.keyOf(session);
-        if (key !== null) return { position, key, direction };
+        if (key !== null) return { id, position, key, sign: direction === 'asc' ? 1 : -1 };
       }
-      return { position: segments.length, key: '', direction: 'asc' as Direction };
-    };
-    const places = new Map<string, ReturnType<typeof placeOf>>();
-    const place = (id: string) => places.get(id) ?? places.set(id, placeOf(id)).get(id)!;
-    return (a, b) => {
-      const pa = place(a);
-      const pb = place(b);
-      if (pa.position !== pb.position) return pa.position - pb.position;
-      if (pa.key !== pb.key) return (pa.key < pb.key ? -1 : 1) * (pa.direction === 'asc' ? 1 : -1);
-      return a < b ? -1 : a > b ? 1 : 0;
-    };
+      return { id, position: segments.length, key: '', sign: 1 };
+    });
+    places.sort((a, b) => {
+      if (a.position !== b.position) return a.position - b.position;
+      if (a.key !== b.key) return (a.key < b.key ? -1 : 1) * a.sign;
+      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    });
+    return places.map((place) => place.id);
   }
+
 
   private page(ids: Iterable<string>, { offset, limit }: SessionQuery): SessionState[] {
     const items: SessionState[] = [];
