@@ -25,23 +25,18 @@ const MAX_ATTEMPTS = 64;
  * that changes nothing appends nothing. Resolves to the session after the command (undefined once
  * deleted).
  */
-export function runSessionCommand(
-  deps: SessionCommandDeps,
-  sessionId: string,
-  precondition: VersionPrecondition,
-  decide: (state: SessionState) => NewEvent[],
-  meta: EventMeta,
-): Promise<SessionState | undefined> {
-  return deps.sessionCommands.run(sessionId, () => decideAndAppend(deps, sessionId, precondition, decide, meta));
+export interface SessionCommand {
+  sessionId: string;
+  precondition: VersionPrecondition;
+  decide: (state: SessionState) => NewEvent[];
+  meta: EventMeta;
 }
 
-async function decideAndAppend(
-  deps: SessionCommandDeps,
-  sessionId: string,
-  precondition: VersionPrecondition,
-  decide: (state: SessionState) => NewEvent[],
-  meta: EventMeta,
-): Promise<SessionState | undefined> {
+export function runSessionCommand(deps: SessionCommandDeps, command: SessionCommand): Promise<SessionState | undefined> {
+  return deps.sessionCommands.run(command.sessionId, () => decideAndAppend(deps, command));
+}
+
+async function decideAndAppend(deps: SessionCommandDeps, { sessionId, precondition, decide, meta }: SessionCommand): Promise<SessionState | undefined> {
   for (let attempt = 1; ; attempt += 1) {
     const state = deps.sessions.get(sessionId);
     if (!state) throw new ApiError('not_found', 'session not found');

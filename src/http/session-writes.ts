@@ -20,7 +20,7 @@ export const metaOf = (services: Services, ctx: Context, extra: Partial<EventMet
  * version it leaves. Resolves to that session (undefined once deleted).
  */
 export async function writeSession(services: Services, ctx: Context, decide: (state: SessionState) => NewEvent[]): Promise<SessionState | undefined> {
-  const session = await runSessionCommand(services, ctx.params.id, ifMatch(ctx), decide, metaOf(services, ctx));
+  const session = await runSessionCommand(services, { sessionId: ctx.params.id, precondition: ifMatch(ctx), decide, meta: metaOf(services, ctx) });
   if (session) ctx.set('ETag', etagOf(session.version));
   return session;
 }
