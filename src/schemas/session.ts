@@ -51,7 +51,6 @@ export const writableSessionFields = {
   projectPath: nullable(absolutePath),
 } as const;
 
-export type WritableSessionField = keyof typeof writableSessionFields;
 
 /** Server-managed: an annotation for documents, and the reason a body that carries one is refused. */
 const readOnly = <const S extends object>(schema: S) => ({ ...schema, readOnly: true }) as const;
@@ -101,4 +100,3 @@ export const sessionSchema = {
 } as const;
 
 export type Session = FromSchema<typeof sessionSchema>;
-export type PreviewVariant = Session['previews'][number];
