@@ -1,8 +1,17 @@
 import type { Config } from '../config';
 import { startServer } from '../server';
 
-/** Runs the server until SIGINT or SIGTERM, then shuts down cleanly. Resolves to the exit code. */
+/**
+ * Runs the server until SIGINT or SIGTERM, then shuts down cleanly. Resolves to the exit code.
+ * The handlers are in place before anything is printed: a supervisor that signals as soon as it
+ * reads the "listening" line must never meet the default action (an abrupt kill).
+ */
 export async function serve(config: Config): Promise<number> {
+  let signalled: (signal: NodeJS.Signals) => void = () => {};
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
+  process.once('SIGINT', signalled);
+  process.once('SIGTERM', signalled);
+
   const server = await startServer(config);
   const lines = [
     `SessionDock Local API listening on ${server.baseUrl}` +
@@ -13,18 +22,13 @@ export async function serve(config: Config): Promise<number> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  return new Promise<number>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.stdout.write(`${signal}: finishing ${server.requestsInFlight()} request(s) in flight and closing the log\n`);
-      server.close().then(
-        () => resolve(0),
-        (error: Error) => {
-          process.stderr.write(`sessiondock: shutdown failed: ${error.message}\n`);
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const signal = await stopRequested;
+  process.stdout.write(`${signal}: finishing ${server.requestsInFlight()} request(s) in flight and closing the log\n`);
+  try {
+    await server.close();
+    return 0;
+  } catch (error) {
+    process.stderr.write(`sessiondock: shutdown failed: ${(error as Error).message}\n`);
+    return 1;
+  }
 }
