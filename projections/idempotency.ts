@@ -1,17 +1,23 @@
 import type { StoredEvent } from '../events/envelope';
 import type { Projection } from './runner';
-import { evolveSession, type SessionState } from './session-state';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** The route an event's idempotency key was given to: keys are scoped per route (§10). */
-const scopeOf: Record<string, string> = { SessionCreated: 'POST /api/v1/sessions' };
+export const idempotencyScopes = {
+  SessionCreated: () => 'POST /api/v1/sessions',
+  PreviewAttached: (sessionId: string) => `POST /api/v1/sessions/${sessionId}/previews`,
+} as const;
+
+const scopeOf = (event: StoredEvent): string | undefined =>
+  Object.hasOwn(idempotencyScopes, event.type) ? idempotencyScopes[event.type as keyof typeof idempotencyScopes](event.streamId) : undefined;
 
 export interface IdempotentResult {
   requestHash: string;
   at: string;
-  /** The session as the first response returned it. */
-  session: SessionState;
+  /** The write the first request made: its session, and the position where the response's state was. */
+  streamId: string;
+  position: number;
 }
 
 /**
@@ -20,17 +26,18 @@ export interface IdempotentResult {
  */
 export class IdempotencyProjection implements Projection {
   readonly name = 'idempotency';
-  readonly version = 1;
+  readonly version = 2;
   private readonly results = new Map<string, IdempotentResult>();
   /** Keys in the order they were written, to forget them once the window has passed. */
   private readonly expiry: Array<{ key: string; at: number }> = [];
 
   apply(event: StoredEvent): void {
     const { idempotencyKey, requestHash, at } = event.meta;
-    const scope = scopeOf[event.type];
-    if (!idempotencyKey || !requestHash || !scope) return;
+    if (!idempotencyKey || !requestHash) return;
+    const scope = scopeOf(event);
+    if (!scope) return;
     const key = `${scope}\u0000${idempotencyKey}`;
-    this.results.set(key, { requestHash, at, session: evolveSession(undefined, event)! });
+    this.results.set(key, { requestHash, at, streamId: event.streamId, position: event.position });
     this.expiry.push({ key, at: Date.parse(at) });
     this.forgetBefore(Date.parse(at) - IDEMPOTENCY_WINDOW_MS);
   }

@@ -1,9 +1,18 @@
 import type { StoredEvent } from '../events/envelope';
+import type { PreviewAnalysedData, PreviewAttachedData, PreviewFailedData, PreviewVariantData } from '../events/previews';
 import type { SessionCreatedData, SessionNotesReplacedData, SessionTagsReplacedData, SessionUpdatedData } from '../events/sessions';
+import type { PreviewVariant } from '../src/schemas/preview';
 import type { Session } from '../src/schemas/session';
 
-/** A session as the log makes it: what the read model stores, before HTTP adds its URLs and previews. */
-export type SessionState = Omit<Session, 'previewStatus' | 'previewUrl' | 'previewAudioUrl' | 'previewAudioMime' | 'preferredPreviewId' | 'previews'>;
+/** A preview variant as the log makes it: the public fields plus the media type sniffed when attached. */
+export interface VariantState extends PreviewVariant {
+  mime: string;
+}
+
+/** A session as the log makes it: what the read model stores, before HTTP adds its URLs and preview summary. */
+export type SessionState = Omit<Session, 'previewStatus' | 'previewUrl' | 'previewAudioUrl' | 'previewAudioMime' | 'previews'> & {
+  previews: readonly VariantState[];
+};
 
 const pick = <T>(change: T | undefined, current: T): T => (change === undefined ? current : change);
 
@@ -24,11 +33,17 @@ function patched(session: SessionState, changes: Partial<SessionState>): Session
     projectPath: pick(changes.projectPath, session.projectPath),
     projectOriginalPath: pick(changes.projectOriginalPath, session.projectOriginalPath),
     lastOpened: pick(changes.lastOpened, session.lastOpened),
+    preferredPreviewId: pick(changes.preferredPreviewId, session.preferredPreviewId),
+    previews: pick(changes.previews, session.previews),
     createdAt: session.createdAt,
     updatedAt: pick(changes.updatedAt, session.updatedAt),
     version: pick(changes.version, session.version),
   };
 }
+
+/** Analysis results say what a file is like, not what the user changed: they leave `updatedAt` alone. */
+const withStatus = (previews: readonly VariantState[], variantId: string, status: VariantState['status']) =>
+  previews.map((variant) => (variant.id === variantId ? { ...variant, status } : variant));
 
 /** The pure fold of one session's stream: (session so far, next event) → session, or undefined once deleted. */
 export function evolveSession(session: SessionState | undefined, event: StoredEvent): SessionState | undefined {
@@ -48,6 +63,8 @@ export function evolveSession(session: SessionState | undefined, event: StoredEv
       projectPath: data.projectPath,
       projectOriginalPath: data.projectPath,
       lastOpened: null,
+      preferredPreviewId: null,
+      previews: [],
       createdAt: at,
       updatedAt: at,
       version,
@@ -69,6 +86,25 @@ export function evolveSession(session: SessionState | undefined, event: StoredEv
       return patched(session, { lastOpened: at, version });
     case 'SessionDeleted':
       return undefined;
+    case 'PreviewAttached': {
+      const { variantId, name, path, mime } = event.data as PreviewAttachedData;
+      const previews = [...session.previews, { id: variantId, name, path, status: 'pending' as const, mime }];
+      // The first variant of a session without a preferred one becomes preferred (§6).
+      return patched(session, { previews, preferredPreviewId: session.preferredPreviewId ?? variantId, updatedAt: at, version });
+    }
+    case 'PreviewDetached': {
+      const { variantId } = event.data as PreviewVariantData;
+      const previews = session.previews.filter((variant) => variant.id !== variantId);
+      // Detaching the preferred variant makes the oldest remaining one preferred (§6).
+      const preferredPreviewId = session.preferredPreviewId === variantId ? (previews[0]?.id ?? null) : session.preferredPreviewId;
+      return patched(session, { previews, preferredPreviewId, updatedAt: at, version });
+    }
+    case 'PreferredPreviewChosen':
+      return patched(session, { preferredPreviewId: (event.data as PreviewVariantData).variantId, updatedAt: at, version });
+    case 'PreviewAnalysed':
+      return patched(session, { previews: withStatus(session.previews, (event.data as PreviewAnalysedData).variantId, 'ready'), version });
+    case 'PreviewFailed':
+      return patched(session, { previews: withStatus(session.previews, (event.data as PreviewFailedData).variantId, 'failed'), version });
     default:
       return patched(session, { version });
   }

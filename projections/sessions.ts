@@ -59,7 +59,7 @@ interface Entry {
  */
 export class SessionsProjection implements Projection {
   readonly name = 'sessions';
-  readonly version = 1;
+  readonly version = 2;
   private readonly entries = new Map<string, Entry>();
   private readonly byTag = new Map<string, Set<string>>();
   private readonly tagSpellings = new Map<string, Map<string, number>>();
@@ -118,6 +118,11 @@ export class SessionsProjection implements Projection {
 
   count(): number {
     return this.entries.size;
+  }
+
+  /** Every live session, in no particular order. */
+  *all(): IterableIterator<SessionState> {
+    for (const entry of this.entries.values()) yield entry.state;
   }
 
   list(query: SessionQuery): Page<SessionState> {

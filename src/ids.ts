@@ -23,3 +23,6 @@ const ulid = monotonicFactory(pooledRandom());
 
 /** `session_` + a ULID: unique and sortable by creation time. */
 export const newSessionId = () => `session_${ulid()}`;
+
+/** `note_` + a ULID: a waveform note's id. */
+export const newNoteId = () => `note_${ulid()}`;

@@ -9,6 +9,8 @@ import { version } from '../package.json';
 import type { Config } from './config';
 import { createApp } from './http/app';
 import { KeyedQueue } from './keyed-queue';
+import { Waveforms } from './audio/waveforms';
+import { PreviewAnalysis } from './preview-analysis';
 import { RequestLog } from './http/request-log';
 import { StreamClients } from './http/stream-clients';
 import type { Services } from './http/services';
@@ -42,6 +44,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export const logDirectory = (dataDir: string) => join(dataDir, 'log');
 export const snapshotDirectory = (dataDir: string) => join(dataDir, 'snapshots');
+export const waveformDirectory = (dataDir: string) => join(dataDir, 'waveforms');
 
 const SNAPSHOT_CHECK_MS = 30_000;
 
@@ -75,7 +78,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile });
     tokens.watch();
     started.push(tokens);
-    const { sessions, idempotency, all } = createReadModels();
+    const { sessions, idempotency, waveformNotes, all } = createReadModels();
     const projections = new ProjectionRunner(store, all, { snapshots: new SnapshotFiles(snapshotDirectory(config.dataDir)) });
     const saveSnapshots = () =>
       projections.saveSnapshots().catch((error: Error) => logger.log('warn', 'read-model snapshot not saved', { error: error.message }));
@@ -99,13 +102,20 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await modes.start();
 
     let listening: { port: number; origin: string } = { port: config.port, origin: '' };
+    const now = () => new Date();
+    const sessionCommands = new KeyedQueue();
+    const waveforms = new Waveforms(waveformDirectory(config.dataDir));
+    const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now });
     const services: Services = {
       store,
       projections,
       sessions,
       idempotency,
+      waveformNotes,
+      waveforms,
+      previewAnalysis,
       keyedRequests: new KeyedQueue(),
-      sessionCommands: new KeyedQueue(),
+      sessionCommands,
       modes,
       recentDays: config.recentDays,
       streamClients: new StreamClients(),
@@ -113,8 +123,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       version,
       port: () => listening.port,
       origin: () => listening.origin,
-      now: () => new Date(),
+      now,
     };
+    // Analyses a stop interrupted: their variants are still pending.
+    for (const session of sessions.all()) {
+      for (const variant of session.previews) if (variant.status === 'pending') previewAnalysis.start(session.id, variant);
+    }
     const app = createApp({
       services,
       stream: { heartbeatMs: config.streamHeartbeatMs, maxBufferedBytes: config.streamMaxBufferedBytes },

@@ -1,11 +1,17 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { NewEvent } from '../../events/envelope';
+import { PreferredPreviewChosen } from '../../events/previews';
 import { SessionUpdated, type SessionUpdatedData } from '../../events/sessions';
 import type { SessionState } from '../../projections/session-state';
+import { ApiError } from '../errors';
+import { previewVariantId } from '../schemas/preview';
 import { writableSessionFields } from '../schemas/session';
 import { normaliseTags, sameValue } from './normalise';
 
-/** PATCH /sessions/{id}: any writable field, at least one; `null` clears notes (to "") and tags (to []). */
+/**
+ * PATCH /sessions/{id}: any writable field, at least one; `null` clears notes (to "") and tags (to
+ * []); `preferredPreviewId` must name one of the session's variants.
+ */
 export const updateSessionBodySchema = {
   type: 'object',
   additionalProperties: false,
@@ -14,13 +20,14 @@ export const updateSessionBodySchema = {
     ...writableSessionFields,
     notes: { anyOf: [writableSessionFields.notes, { type: 'null' }] },
     tags: { anyOf: [writableSessionFields.tags, { type: 'null' }] },
+    preferredPreviewId: previewVariantId,
   },
 } as const;
 
 export type UpdateSessionBody = FromSchema<typeof updateSessionBodySchema>;
 
 /** The body's fields in the form the session stores them. */
-function normalise(body: UpdateSessionBody): SessionUpdatedData {
+function normalise(body: Omit<UpdateSessionBody, 'preferredPreviewId'>): SessionUpdatedData {
   const fields: SessionUpdatedData = {};
   if (body.title !== undefined) fields.title = body.title.trim();
   if (body.kind !== undefined) fields.kind = body.kind.trim();
@@ -33,10 +40,19 @@ function normalise(body: UpdateSessionBody): SessionUpdatedData {
   return fields;
 }
 
-/** One SessionUpdated with only the fields that change; none when nothing would. */
-export function decideUpdateSession(state: SessionState, body: UpdateSessionBody): NewEvent[] {
+/** One SessionUpdated with only the fields that change, and PreferredPreviewChosen for a new preferred variant; none when nothing would change. */
+export function decideUpdateSession(state: SessionState, { preferredPreviewId, ...fields }: UpdateSessionBody): NewEvent[] {
+  const events: NewEvent[] = [];
   const changes = Object.fromEntries(
-    Object.entries(normalise(body)).filter(([field, value]) => !sameValue(state[field as keyof SessionState], value)),
+    Object.entries(normalise(fields)).filter(([field, value]) => !sameValue(state[field as keyof SessionState], value)),
   );
-  return Object.keys(changes).length === 0 ? [] : [{ type: SessionUpdated.type, data: changes }];
+  if (Object.keys(changes).length > 0) events.push({ type: SessionUpdated.type, data: changes });
+  if (preferredPreviewId !== undefined && preferredPreviewId !== state.preferredPreviewId) {
+    if (!state.previews.some((variant) => variant.id === preferredPreviewId)) {
+      const message = 'must name one of the session\'s preview variants';
+      throw new ApiError('invalid_request', `preferredPreviewId ${message}.`, [{ field: '/preferredPreviewId', message }]);
+    }
+    events.push({ type: PreferredPreviewChosen.type, data: { variantId: preferredPreviewId } });
+  }
+  return events;
 }

@@ -9,9 +9,12 @@ import { mountRoutes, type Route } from './route';
 import { eventStreamRoutes, type StreamSettings } from './routes/event-stream';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { previewAudioRoutes } from './routes/preview-audio';
+import { previewRoutes } from './routes/previews';
 import { sessionPartRoutes } from './routes/session-parts';
 import { sessionRoutes } from './routes/sessions';
 import { tagRoutes } from './routes/tags';
+import { waveformRoutes } from './routes/waveforms';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -31,6 +34,9 @@ export const routeTable = (services: Services, stream: StreamSettings): Route<an
   ...sessionRoutes(services),
   ...sessionPartRoutes(services),
   ...tagRoutes(services),
+  ...previewRoutes(services),
+  ...previewAudioRoutes(services),
+  ...waveformRoutes(services),
   ...eventRoutes(services),
   ...eventStreamRoutes(services, stream),
 ];

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { isAudioError } from '../audio/errors';
 import { ApiError } from '../errors';
 import type { Logger } from '../log';
 import { isStoreError } from '../store';
@@ -10,6 +11,9 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError('internal_error', 'The event log could not store the change; nothing was written. The server is read-only until writes work again.');
   }
   if (isStoreError(error, 'STORE_VERSION_CONFLICT')) return new ApiError('version_conflict');
+  if (isAudioError(error, 'AUDIO_FILE_MISSING')) return new ApiError('not_found', 'The preview file is missing: it was moved or deleted.');
+  if (isAudioError(error, 'AUDIO_FILE_UNREADABLE')) return new ApiError('not_found', 'The preview file cannot be read.');
+  if (isAudioError(error)) return new ApiError('unsupported_audio', `The audio file cannot be decoded: ${error.message}.`);
   if (isStoreError(error, 'STORE_CLOSED')) return new ApiError('overloaded', 'The server is shutting down.', undefined, { 'Retry-After': '1' });
   return new ApiError('internal_error');
 }

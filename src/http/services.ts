@@ -1,6 +1,9 @@
 import type { IdempotencyProjection } from '../../projections/idempotency';
 import type { SessionsProjection } from '../../projections/sessions';
 import type { ProjectionRunner } from '../../projections/runner';
+import type { WaveformNotesProjection } from '../../projections/waveform-notes';
+import type { Waveforms } from '../audio/waveforms';
+import type { PreviewAnalysis } from '../preview-analysis';
 import type { ModeState } from '../modes';
 import type { EventStore } from '../store';
 import type { KeyedQueue } from '../keyed-queue';
@@ -13,6 +16,10 @@ export interface Services {
   projections: ProjectionRunner;
   sessions: SessionsProjection;
   idempotency: IdempotencyProjection;
+  waveformNotes: WaveformNotesProjection;
+  /** Waveforms of preview files, cached on disk. */
+  waveforms: Waveforms;
+  previewAnalysis: PreviewAnalysis;
   /** Requests sharing an Idempotency-Key run one at a time. */
   keyedRequests: KeyedQueue;
   /** Commands on one session run one after another. */

@@ -1,5 +1,27 @@
-import type { SessionState } from '../../projections/session-state';
+import type { SessionState, VariantState } from '../../projections/session-state';
+import type { Preview, PreviewVariant } from '../schemas/preview';
 import type { Session } from '../schemas/session';
+
+const publicVariant = (variant: VariantState): PreviewVariant => ({ id: variant.id, name: variant.name, path: variant.path, status: variant.status });
+
+/** The variant routes use when no `variantId` is given. */
+export const preferredVariant = (state: SessionState): VariantState | undefined =>
+  state.previews.find((variant) => variant.id === state.preferredPreviewId);
+
+/** A session's preview fields (§6): a summary of its variants, the preferred one first in mind. */
+export function previewOf(state: SessionState, baseUrl: string): Preview {
+  const sessionUrl = `${baseUrl}/sessions/${state.id}`;
+  const preferred = preferredVariant(state);
+  return {
+    id: state.id,
+    previewStatus: preferred?.status ?? 'none',
+    previewUrl: `${sessionUrl}/preview`,
+    previewAudioUrl: preferred ? `${sessionUrl}/preview/audio` : null,
+    previewAudioMime: preferred?.mime ?? null,
+    preferredPreviewId: state.preferredPreviewId,
+    previews: state.previews.map(publicVariant),
+  };
+}
 
 /**
  * The Session resource: the read model's state plus the URLs and preview fields of contract §5.1
@@ -7,6 +29,7 @@ import type { Session } from '../schemas/session';
  * costs a fraction of a spread.
  */
 export function toSession(state: SessionState, baseUrl: string): Session {
+  const preview = previewOf(state, baseUrl);
   return {
     id: state.id,
     title: state.title,
@@ -19,12 +42,12 @@ export function toSession(state: SessionState, baseUrl: string): Session {
     projectPath: state.projectPath,
     projectOriginalPath: state.projectOriginalPath,
     lastOpened: state.lastOpened,
-    previewStatus: 'none',
-    previewUrl: `${baseUrl}/sessions/${state.id}/preview`,
-    previewAudioUrl: null,
-    previewAudioMime: null,
-    preferredPreviewId: null,
-    previews: [],
+    previewStatus: preview.previewStatus,
+    previewUrl: preview.previewUrl,
+    previewAudioUrl: preview.previewAudioUrl,
+    previewAudioMime: preview.previewAudioMime,
+    preferredPreviewId: preview.preferredPreviewId,
+    previews: preview.previews,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
     version: state.version,

@@ -19,8 +19,13 @@ export const metaOf = (services: Services, ctx: Context, extra: Partial<EventMet
  * Runs a command on the session named in the path, honouring If-Match, and sets the ETag of the
  * version it leaves. Resolves to that session (undefined once deleted).
  */
-export async function writeSession(services: Services, ctx: Context, decide: (state: SessionState) => NewEvent[]): Promise<SessionState | undefined> {
-  const session = await runSessionCommand(services, { sessionId: ctx.params.id, precondition: ifMatch(ctx), decide, meta: metaOf(services, ctx) });
+export async function writeSession(
+  services: Services,
+  ctx: Context,
+  decide: (state: SessionState) => NewEvent[],
+  extraMeta: Partial<EventMeta> = {},
+): Promise<SessionState | undefined> {
+  const session = await runSessionCommand(services, { sessionId: ctx.params.id, precondition: ifMatch(ctx), decide, meta: metaOf(services, ctx, extraMeta) });
   if (session) ctx.set('ETag', etagOf(session.version));
   return session;
 }

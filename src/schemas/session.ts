@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { previewFields } from './preview';
 
 /**
  * The session's fields, written once (contract §5.1). The create command, the SessionCreated event
@@ -28,7 +29,7 @@ function trimmedText(max: number) {
 const slug = (maxLength: number) => ({ type: 'string', pattern: SLUG, minLength: 1, maxLength }) as const;
 const nullable = <const S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const isoDate = { type: 'string', format: 'date-time' } as const;
-const absolutePath = {
+export const absolutePath = {
   type: 'string',
   maxLength: 4096,
   // POSIX (/...), Windows drive (C:\ or C:/) or UNC (\\server\share).
@@ -60,25 +61,12 @@ export const readOnlySessionFields = {
   id: readOnly({ type: 'string', pattern: '^session_[0-9A-HJKMNP-TV-Z]{26}$' }),
   projectOriginalPath: readOnly(nullable({ type: 'string' })),
   lastOpened: readOnly(nullable(isoDate)),
-  previewStatus: readOnly({ enum: ['none', 'pending', 'ready', 'failed'] }),
-  previewUrl: readOnly({ type: 'string' }),
-  previewAudioUrl: readOnly(nullable({ type: 'string' })),
-  previewAudioMime: readOnly(nullable({ type: 'string' })),
-  preferredPreviewId: readOnly(nullable({ type: 'string' })),
-  previews: readOnly({
-    type: 'array',
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['id', 'name', 'path', 'status'],
-      properties: {
-        id: { type: 'string' },
-        name: { type: 'string' },
-        path: { type: 'string' },
-        status: { enum: ['ready', 'pending', 'failed'] },
-      },
-    },
-  }),
+  previewStatus: readOnly(previewFields.previewStatus),
+  previewUrl: readOnly(previewFields.previewUrl),
+  previewAudioUrl: readOnly(previewFields.previewAudioUrl),
+  previewAudioMime: readOnly(previewFields.previewAudioMime),
+  preferredPreviewId: readOnly(previewFields.preferredPreviewId),
+  previews: readOnly(previewFields.previews),
   createdAt: readOnly(isoDate),
   updatedAt: readOnly(isoDate),
   version: readOnly({ type: 'integer', minimum: 1 }),

@@ -31,7 +31,7 @@ describe('sessions over HTTP (contract §5.1-§5.3, §9)', () => {
     assert.equal(health.lastError, undefined);
     assert.match(health.version, /^\d+\.\d+\.\d+/);
     assert.deepEqual(health.log, { position: 0, sessions: 0 });
-    assert.deepEqual(health.projections, { sessions: { position: 0, lag: 0 }, idempotency: { position: 0, lag: 0 } });
+    assert.deepEqual(health.projections, { sessions: { position: 0, lag: 0 }, idempotency: { position: 0, lag: 0 }, 'waveform-notes': { position: 0, lag: 0 } });
   });
 
   it('keeps the last 20 requests and counts them all in /health', async () => {

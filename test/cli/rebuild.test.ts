@@ -26,7 +26,7 @@ describe('sessiondock rebuild', () => {
     const result = await runCli(['rebuild', '--data-dir', dataDir]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^100%: 4\/4 events, \d+ events\/s$/m);
-    assert.match(result.stdout, /^rebuilt sessions, idempotency from 4 events in \d+\.\d\d s \(\d+ events\/s\)$/m);
+    assert.match(result.stdout, /^rebuilt sessions, idempotency, waveform-notes from 4 events in \d+\.\d\d s \(\d+ events\/s\)$/m);
     assert.match(result.stdout, /^sessions: equals the incremental model$/m);
     assert.match(result.stdout, /^idempotency: equals the incremental model$/m);
     assert.equal(JSON.parse(readFileSync(sessionsSnapshot(), 'utf8')).position, 4);
@@ -53,7 +53,7 @@ describe('sessiondock rebuild', () => {
     assert.doesNotMatch(one.stdout, /idempotency/);
     const unknown = await runCli(['rebuild', '--data-dir', dataDir, '--projection', 'nope']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown projection nope: one of sessions, idempotency/);
+    assert.match(unknown.stderr, /unknown projection nope: one of sessions, idempotency, waveform-notes/);
   });
 
   it('refuses while a server holds the data directory', async () => {

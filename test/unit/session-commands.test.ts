@@ -17,6 +17,8 @@ const session: SessionState = {
   projectPath: '/p/night.als',
   projectOriginalPath: '/p/night.als',
   lastOpened: null,
+  preferredPreviewId: null,
+  previews: [],
   createdAt: '2026-11-29T10:00:00.000Z',
   updatedAt: '2026-11-29T10:00:00.000Z',
   version: 3,

@@ -68,6 +68,8 @@ describe('session fold: evolve', () => {
       ...data,
       projectOriginalPath: '/p/idea.als',
       lastOpened: null,
+      preferredPreviewId: null,
+      previews: [],
       createdAt: at,
       updatedAt: at,
       version: 1,

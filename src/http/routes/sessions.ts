@@ -6,17 +6,19 @@ import { decideUpdateSession, updateSessionBodySchema, type UpdateSessionBody } 
 import { ApiError } from '../../errors';
 import { newSessionId } from '../../ids';
 import { readOnlySessionFieldNames } from '../../schemas/session';
-import { evolveSession, type SessionState } from '../../../projections/session-state';
-import { upcast } from '../../../events/catalogue';
-import { idempotencyKeyOf, requestHash } from '../idempotency';
+import type { SessionState } from '../../../projections/session-state';
+import { onceByKey } from '../idempotency';
+import { sessionAt } from '../time-travel';
+import { idempotencyScopes } from '../../../projections/idempotency';
 import { sessionQuery, wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import { apiBase, type Services } from '../services';
 import { metaOf, readSession, writeSession } from '../session-writes';
 import { etagOf, toSession } from '../session-view';
 
-const CREATE_SCOPE = 'POST /api/v1/sessions';
-const sessionBodyRules = { readOnlyFields: readOnlySessionFieldNames };
+const createBodyRules = { readOnlyFields: readOnlySessionFieldNames };
+/** PATCH may choose the preferred variant, which the server otherwise manages. */
+const updateBodyRules = { readOnlyFields: new Set([...readOnlySessionFieldNames].filter((field) => field !== 'preferredPreviewId')) };
 
 export function sessionRoutes(services: Services) {
   const respondCreated = (ctx: Context, session: SessionState) => {
@@ -26,30 +28,19 @@ export function sessionRoutes(services: Services) {
     ctx.body = { data: toSession(session, apiBase(services)) };
   };
 
-  const create = async (ctx: Context, body: CreateSessionBody, idempotency: { idempotencyKey: string; requestHash: string } | object = {}) => {
-    const sessionId = newSessionId();
-    await commit(services, sessionId, 0, decideCreateSession({ sessionId, body }), metaOf(services, ctx, idempotency));
-    respondCreated(ctx, services.sessions.get(sessionId)!);
-  };
-
-  /** With a key: the first request's answer again for the same body, 422 for another, within 24 h. */
-  const createOnce = (ctx: Context, body: CreateSessionBody, key: string) =>
-    services.keyedRequests.run(`${CREATE_SCOPE}\u0000${key}`, async () => {
-      const hash = requestHash(body);
-      const first = services.idempotency.find(CREATE_SCOPE, key, services.now());
-      if (!first) return create(ctx, body, { idempotencyKey: key, requestHash: hash });
-      if (first.requestHash !== hash) throw new ApiError('idempotency_key_reused');
-      ctx.set('Idempotent-Replayed', 'true');
-      respondCreated(ctx, first.session);
-    });
-
-  /** Time travel: the session folded from its events up to `position` (the log read on purpose). */
-  const sessionAt = async (id: string, position: number): Promise<SessionState> => {
-    const events = await services.store.readStream(id);
-    const session = events.filter((event) => event.position <= position).map(upcast).reduce(evolveSession, undefined);
-    if (!session) throw new ApiError('not_found', `session not found at position ${position}`);
-    return session;
-  };
+  const create = (ctx: Context, body: CreateSessionBody) =>
+    onceByKey(
+      services,
+      ctx,
+      idempotencyScopes.SessionCreated(),
+      body,
+      async (idempotency) => {
+        const sessionId = newSessionId();
+        await commit(services, sessionId, 0, decideCreateSession({ sessionId, body }), metaOf(services, ctx, idempotency));
+        respondCreated(ctx, services.sessions.get(sessionId)!);
+      },
+      async (first) => respondCreated(ctx, (await sessionAt(services.store, first.streamId, first.position))!),
+    );
 
   return [
     defineRoute({
@@ -70,10 +61,9 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions',
       mode: 'full-automation',
       summary: 'Create a session',
-      body: { schema: createSessionBodySchema, rules: sessionBodyRules },
+      body: { schema: createSessionBodySchema, rules: createBodyRules },
       async handle(ctx, body) {
-        const key = idempotencyKeyOf(ctx);
-        await (key === undefined ? create(ctx, body) : createOnce(ctx, body, key));
+        await create(ctx, body);
       },
     }),
 
@@ -84,7 +74,8 @@ export function sessionRoutes(services: Services) {
       summary: 'Get a session, now or as it was at a log position (?at=)',
       async handle(ctx) {
         const at = wholeNumber(ctx, 'at', 0);
-        const session = at === undefined ? readSession(services, ctx) : await sessionAt(ctx.params.id, at);
+        const session = at === undefined ? readSession(services, ctx) : await sessionAt(services.store, ctx.params.id, at);
+        if (!session) throw new ApiError('not_found', `session not found at position ${at}`);
         ctx.set('ETag', etagOf(session.version));
         ctx.body = { data: toSession(session, apiBase(services)) };
       },
@@ -95,7 +86,7 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions/:id',
       mode: 'full-automation',
       summary: 'Update some fields of a session',
-      body: { schema: updateSessionBodySchema, rules: sessionBodyRules },
+      body: { schema: updateSessionBodySchema, rules: updateBodyRules },
       async handle(ctx, body) {
         const session = await writeSession(services, ctx, (state) => decideUpdateSession(state, body));
         ctx.body = { data: toSession(session!, apiBase(services)) };

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { AudioError } from './errors';
+import { SNIFF_BYTES, sniffFormat, type AudioFormat } from './format';
+import { readAt } from './pcm';
+
+/** An open preview file: its handle, identity and the format its header shows. */
+export interface AudioFile {
+  handle: FileHandle;
+  size: number;
+  mtimeMs: number;
+  format: AudioFormat;
+}
+
+/** A file's identity for caches and validators: a changed file has another. */
+export interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+}
+
+function fileError(error: NodeJS.ErrnoException, path: string): AudioError {
+  if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return new AudioError('AUDIO_FILE_MISSING', `the preview file is missing: ${path}`);
+  return new AudioError('AUDIO_FILE_UNREADABLE', `the preview file cannot be read (${error.code ?? 'error'})`);
+}
+
+/** The size and modification time of a registered file, without opening it. */
+export async function identityOf(path: string): Promise<FileIdentity> {
+  try {
+    const stats = await fs.promises.stat(path);
+    if (!stats.isFile()) throw new AudioError('AUDIO_FILE_UNREADABLE', 'the preview path is not a regular file');
+    return { size: stats.size, mtimeMs: stats.mtimeMs };
+  } catch (error) {
+    throw error instanceof AudioError ? error : fileError(error as NodeJS.ErrnoException, path);
+  }
+}
+
+/**
+ * Opens a file that a preview variant registered (or that an attach request names) and sniffs its
+ * format. The only place the server opens audio: `fs.promises.open` looked up at call time, with
+ * O_NONBLOCK so a FIFO cannot hang it, and only regular files accepted.
+ */
+export async function openAudioFile(path: string): Promise<AudioFile> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.promises.open(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    throw fileError(error as NodeJS.ErrnoException, path);
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new AudioError('AUDIO_FILE_UNREADABLE', 'the preview path is not a regular file');
+    const format = await sniffFormat(await readAt(handle, 0, SNIFF_BYTES));
+    return { handle, size: stats.size, mtimeMs: stats.mtimeMs, format };
+  } catch (error) {
+    await handle.close();
+    throw error instanceof AudioError ? error : fileError(error as NodeJS.ErrnoException, path);
+  }
+}

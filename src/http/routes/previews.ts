@@ -1,0 +1,96 @@
+import type { Context } from 'koa';
+import { idempotencyScopes } from '../../../projections/idempotency';
+import type { SessionState } from '../../../projections/session-state';
+import { openAudioFile } from '../../audio/audio-file';
+import { isAudioError } from '../../audio/errors';
+import { mediaTypes } from '../../audio/format';
+import { attachPreviewBodySchema, decideAttachPreview, type AttachPreviewBody } from '../../commands/attach-preview';
+import { decideDetachPreview } from '../../commands/detach-preview';
+import { ApiError } from '../../errors';
+import { onceByKey } from '../idempotency';
+import { defineRoute } from '../route';
+import { apiBase, type Services } from '../services';
+import { readSession, writeSession } from '../session-writes';
+import { etagOf, previewOf } from '../session-view';
+import { sessionAt } from '../time-travel';
+
+/** The media type of the audio file at `path`, sniffed from its header; 400 naming `/path` when it is not one. */
+async function attachableMediaType(path: string): Promise<string> {
+  try {
+    const file = await openAudioFile(path);
+    await file.handle.close();
+    return mediaTypes[file.format];
+  } catch (error) {
+    if (!isAudioError(error)) throw error;
+    const message = `must be a readable audio file (${error.message})`;
+    throw new ApiError('invalid_request', `path ${message}.`, [{ field: '/path', message }]);
+  }
+}
+
+/** A session's preview variants (§6, §10): read the summary, attach a file, detach a variant. */
+export function previewRoutes(services: Services) {
+  const respond = (ctx: Context, session: SessionState, status = 200) => {
+    ctx.status = status;
+    ctx.set('ETag', etagOf(session.version));
+    ctx.body = { data: previewOf(session, apiBase(services)) };
+  };
+
+  const attach = (ctx: Context, body: AttachPreviewBody) =>
+    onceByKey(
+      services,
+      ctx,
+      idempotencyScopes.PreviewAttached(ctx.params.id),
+      body,
+      async (idempotency) => {
+        readSession(services, ctx);
+        const mime = await attachableMediaType(body.path);
+        let variantId = '';
+        const session = await writeSession(
+          services,
+          ctx,
+          (state) => {
+            const events = decideAttachPreview(state, { ...body, mime });
+            variantId = events[0].data.variantId as string;
+            return events;
+          },
+          idempotency,
+        );
+        respond(ctx, session!, 201);
+        services.previewAnalysis.start(session!.id, { id: variantId, path: body.path }, ctx.state.requestId);
+      },
+      async (first) => respond(ctx, (await sessionAt(services.store, first.streamId, first.position))!, 201),
+    );
+
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/sessions/:id/preview',
+      mode: 'read-only',
+      summary: "A session's preview variants and preferred preview",
+      async handle(ctx) {
+        respond(ctx, readSession(services, ctx));
+      },
+    }),
+
+    defineRoute<AttachPreviewBody>({
+      method: 'POST',
+      path: '/api/v1/sessions/:id/previews',
+      mode: 'full-automation',
+      summary: 'Attach an audio file as a preview variant',
+      body: { schema: attachPreviewBodySchema },
+      async handle(ctx, body) {
+        await attach(ctx, body);
+      },
+    }),
+
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/sessions/:id/previews/:variantId',
+      mode: 'full-automation',
+      summary: 'Detach a preview variant',
+      async handle(ctx) {
+        respond(ctx, (await writeSession(services, ctx, (state) => decideDetachPreview(state, ctx.params.variantId)))!);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,85 @@
+import type { SessionState, VariantState } from '../../../projections/session-state';
+import type { Waveform } from '../../audio/analyse';
+import { isAudioError } from '../../audio/errors';
+import { decideReplaceWaveformNotes } from '../../commands/replace-waveform-notes';
+import { ApiError } from '../../errors';
+import { newNoteId } from '../../ids';
+import { DEFAULT_POINTS } from '../../preview-analysis';
+import { replaceWaveformNotesBodySchema, type ReplaceWaveformNotesBody } from '../../schemas/waveform-notes';
+import { wholeNumber } from '../query';
+import { defineRoute } from '../route';
+import type { Services } from '../services';
+import { readSession, writeSession } from '../session-writes';
+import { requestedLane, requestedVariant } from '../variants';
+
+const MIN_POINTS = 16;
+const MAX_POINTS = 10_000;
+
+/** A variant's waveform (§6) and the lanes of timestamped notes drawn on it. */
+export function waveformRoutes(services: Services) {
+  /** The waveform of a variant's file; what it shows about the file (gone, undecodable, fine again) is recorded on the variant. */
+  const waveformOf = async (session: SessionState, variant: VariantState, points: number): Promise<Waveform> => {
+    const record = (outcome: { failed: string } | { analysed: Pick<Waveform, 'durationMs' | 'sampleRate' | 'channels'> }) =>
+      services.previewAnalysis.record(session.id, { variantId: variant.id, path: variant.path, ...outcome });
+    try {
+      const waveform = await services.waveforms.waveform(variant.path, points);
+      if (variant.status !== 'ready') await record({ analysed: { durationMs: waveform.durationMs, sampleRate: waveform.sampleRate, channels: waveform.channels } });
+      return waveform;
+    } catch (error) {
+      if (isAudioError(error)) await record({ failed: error.message });
+      throw error;
+    }
+  };
+
+  const notesView = (session: SessionState, lane: string) => ({
+    data: { sessionId: session.id, variantId: lane, key: `${session.id}:${lane}`, notes: services.waveformNotes.notes(session.id, lane) },
+  });
+
+  const replaceNotes = (method: 'PUT' | 'PATCH') =>
+    defineRoute<ReplaceWaveformNotesBody>({
+      method,
+      path: '/api/v1/sessions/:id/waveform-notes',
+      mode: 'full-automation',
+      summary: "Replace a variant's lane of waveform notes",
+      body: { schema: replaceWaveformNotesBodySchema },
+      async handle(ctx, body) {
+        let lane = '';
+        const session = await writeSession(services, ctx, (state) => {
+          lane = requestedLane(state, ctx);
+          const current = services.waveformNotes.notes(state.id, lane);
+          return decideReplaceWaveformNotes({ lane, current, body, at: services.now().toISOString(), newNoteId });
+        });
+        ctx.body = notesView(session!, lane);
+      },
+    });
+
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/sessions/:id/waveform',
+      mode: 'read-only',
+      summary: "A preview variant's waveform: the peak of each of `points` buckets",
+      async handle(ctx) {
+        const points = wholeNumber(ctx, 'points', MIN_POINTS) ?? DEFAULT_POINTS;
+        if (points > MAX_POINTS) throw new ApiError('invalid_query', `points must be an integer from ${MIN_POINTS} to ${MAX_POINTS}.`);
+        const session = readSession(services, ctx);
+        const variant = requestedVariant(session, ctx);
+        const waveform = await waveformOf(session, variant, points);
+        ctx.body = { data: { sessionId: session.id, variantId: variant.id, ...waveform } };
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/sessions/:id/waveform-notes',
+      mode: 'read-only',
+      summary: "A variant's lane of waveform notes",
+      async handle(ctx) {
+        const session = readSession(services, ctx);
+        ctx.body = notesView(session, requestedLane(session, ctx));
+      },
+    }),
+    replaceNotes('PUT'),
+    replaceNotes('PATCH'),
+  ];
+}
