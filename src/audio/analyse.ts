@@ -43,18 +43,23 @@ async function analysePcm(handle: FileHandle, layout: PcmLayout, points: number)
   const { channels, encoding, dataOffset, dataBytes } = layout;
   const frameBytes = channels * encoding.bytesPerSample;
   const accumulator = new PeakAccumulator(dataBytes / frameBytes, points, 1);
-  const buffer = Buffer.allocUnsafeSlow(Math.max(frameBytes, PCM_READ_BYTES - (PCM_READ_BYTES % frameBytes)));
-  const peakOf = peakReader(encoding, buffer);
-  for (let done = 0; done < dataBytes; ) {
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, dataBytes - done), dataOffset + done);
-    const frames = Math.floor(bytesRead / frameBytes);
+  const pieceBytes = Math.max(frameBytes, PCM_READ_BYTES - (PCM_READ_BYTES % frameBytes));
+  // Two buffers: the next piece is read while this one is scanned.
+  const buffers = [Buffer.allocUnsafeSlow(pieceBytes), Buffer.allocUnsafeSlow(pieceBytes)];
+  const readers = buffers.map((buffer) => peakReader(encoding, buffer));
+  const readPiece = (index: number, done: number) => handle.read(buffers[index], 0, Math.min(pieceBytes, dataBytes - done), dataOffset + done);
+  let pending = readPiece(0, 0);
+  for (let done = 0, index = 0; done < dataBytes; index = 1 - index) {
+    const frames = Math.floor((await pending).bytesRead / frameBytes);
     if (frames === 0) break;
+    done += frames * frameBytes;
+    if (done < dataBytes) pending = readPiece(1 - index, done);
+    const peakOf = readers[index];
     for (let frame = 0; frame < frames; ) {
       const run = Math.min(accumulator.room(), frames - frame);
       accumulator.add(peakOf(frame * channels, (frame + run) * channels), run);
       frame += run;
     }
-    done += frames * frameBytes;
   }
   return waveform(accumulator, layout.sampleRate, channels, points);
 }

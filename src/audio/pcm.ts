@@ -124,7 +124,8 @@ function withData(format: Omit<PcmLayout, 'dataOffset' | 'dataBytes'>, dataOffse
 /**
  * A function giving the largest absolute sample among samples [from, to) of a buffer, scaled to
  * [0, 1]. Integers are compared as integers and scaled once per call; the common little-endian
- * layouts read through typed-array views (the buffer must start on an 8-byte boundary).
+ * layouts read through typed-array views (the buffer must start on an 8-byte boundary, and hold
+ * whole frames).
  */
 export function peakReader(encoding: SampleEncoding, buffer: Buffer): (from: number, to: number) => number {
   const { bytesPerSample, float, bigEndian } = encoding;
@@ -158,15 +159,42 @@ export function peakReader(encoding: SampleEncoding, buffer: Buffer): (from: num
     };
   }
   if (bytesPerSample === 3 && !bigEndian) {
+    // Four samples are three aligned 32-bit words; each sample is taken shifted into the top 24 bits
+    // (its value times 256), which costs fewer operations than three byte loads per sample.
+    const words = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.byteLength >> 2);
+    const shifted = (i: number) => (buffer[i * 3] << 8) | (buffer[i * 3 + 1] << 16) | (buffer[i * 3 + 2] << 24);
     return (from, to) => {
       let high = 0;
       let low = 0;
-      for (let byte = from * 3, end = to * 3; byte < end; byte += 3) {
-        const value = ((buffer[byte] | (buffer[byte + 1] << 8) | (buffer[byte + 2] << 16)) << 8) >> 8;
-        if (value > high) high = value;
-        else if (value < low) low = value;
+      let i = from;
+      for (; i < to && (i & 3) !== 0; i += 1) {
+        high = Math.max(high, shifted(i));
+        low = Math.min(low, shifted(i));
       }
-      return integerPeak(high, low);
+      let word = (i >> 2) * 3;
+      for (; i + 8 <= to; i += 8, word += 6) {
+        const w0 = words[word];
+        const w1 = words[word + 1];
+        const w2 = words[word + 2];
+        const w3 = words[word + 3];
+        const w4 = words[word + 4];
+        const w5 = words[word + 5];
+        const a = w0 << 8;
+        const b = (w1 << 16) | ((w0 >>> 16) & 0xff00);
+        const c = (w2 << 24) | ((w1 >>> 8) & 0xffff00);
+        const d = w2 & -256;
+        const e = w3 << 8;
+        const f = (w4 << 16) | ((w3 >>> 16) & 0xff00);
+        const g = (w5 << 24) | ((w4 >>> 8) & 0xffff00);
+        const h = w5 & -256;
+        high = Math.max(high, a, b, c, d, e, f, g, h);
+        low = Math.min(low, a, b, c, d, e, f, g, h);
+      }
+      for (; i < to; i += 1) {
+        high = Math.max(high, shifted(i));
+        low = Math.min(low, shifted(i));
+      }
+      return Math.min(1, Math.max(high, -low) / 2 ** 31);
     };
   }
   if (bytesPerSample === 4 && !bigEndian) {

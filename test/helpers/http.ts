@@ -4,6 +4,11 @@ export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  /**
+   * The raw body, byte for byte (for audio and other binary responses). Always set by httpCall;
+   * optional only so that responses built elsewhere (e.g. a chunked sender in a suite) still type-check.
+   */
+  bytes?: Buffer;
   /** The parsed JSON body (undefined when the body is empty). */
   body: any;
 }
@@ -30,14 +35,15 @@ export function httpCall(url: string, method: string, options: HttpOptions = {})
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const bytes = Buffer.concat(chunks);
+        const text = bytes.toString('utf8');
         let body: unknown;
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
           body = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, bytes, body });
       });
       res.on('error', reject);
     });
