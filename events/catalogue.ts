@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { ajv } from '../src/schemas/ajv';
 import { eventMetaSchema, type EventMeta, type StoredEvent } from './envelope';
+import { importEvents } from './imports';
 import { previewEvents } from './previews';
 import { sessionEvents } from './sessions';
 import { WaveformNotesReplaced } from './waveform-notes';
@@ -22,7 +23,7 @@ interface KnownVersion {
 }
 
 /** Every event type the log accepts, each version's compiled validator, and the upcasters between them. */
-const definitions: readonly EventDefinition[] = [...sessionEvents, ...previewEvents, WaveformNotesReplaced];
+const definitions: readonly EventDefinition[] = [...sessionEvents, ...previewEvents, WaveformNotesReplaced, ...importEvents];
 
 const current = new Map(definitions.map((definition) => [definition.type, definition.schemaVersion]));
 const versions = new Map<string, KnownVersion>(

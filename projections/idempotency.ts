@@ -7,6 +7,7 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const idempotencyScopes = {
   SessionCreated: () => 'POST /api/v1/sessions',
   PreviewAttached: (sessionId: string) => `POST /api/v1/sessions/${sessionId}/previews`,
+  ImportRequested: () => 'POST /api/v1/import',
 } as const;
 
 const scopeOf = (event: StoredEvent): string | undefined =>

@@ -1,4 +1,6 @@
 import { IdempotencyProjection } from './idempotency';
+import { ImportsProjection } from './imports';
+import { ProjectPathsProjection } from './project-paths';
 import { SessionsProjection } from './sessions';
 import { WaveformNotesProjection } from './waveform-notes';
 
@@ -7,5 +9,7 @@ export function createReadModels() {
   const sessions = new SessionsProjection();
   const idempotency = new IdempotencyProjection();
   const waveformNotes = new WaveformNotesProjection();
-  return { sessions, idempotency, waveformNotes, all: [sessions, idempotency, waveformNotes] };
+  const imports = new ImportsProjection();
+  const projectPaths = new ProjectPathsProjection();
+  return { sessions, idempotency, waveformNotes, imports, projectPaths, all: [sessions, idempotency, waveformNotes, imports, projectPaths] };
 }

@@ -23,6 +23,8 @@ export interface Config {
   streamMaxBufferedBytes: number;
   /** New events after which the read models are snapshotted again (also at shutdown). */
   snapshotEveryEvents: number;
+  /** What `POST /sessions/{id}/open` runs: an absolute path or a name on PATH; null: the platform's. */
+  opener: string | null;
   dangerouslyListenOnNetwork: boolean;
 }
 
@@ -33,7 +35,7 @@ export const DEFAULT_HOST = 'localhost';
 const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'opener', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -48,6 +50,7 @@ const configSchema = {
     streamHeartbeatMs: { type: 'integer', minimum: 10, maximum: 3600000 },
     streamMaxBufferedBytes: { type: 'integer', minimum: 1024 },
     snapshotEveryEvents: { type: 'integer', minimum: 1 },
+    opener: { type: ['string', 'null'], minLength: 1 },
     dangerouslyListenOnNetwork: { type: 'boolean' },
   },
 } as const;
@@ -73,6 +76,7 @@ const fromEnv = (env: NodeJS.ProcessEnv): Layer =>
     dataDir: env.SESSIONDOCK_DATA_DIR,
     mode: env.SESSIONDOCK_MODE,
     token: env.SESSIONDOCK_TOKEN,
+    opener: env.SESSIONDOCK_OPENER,
   });
 
 export const defaultDataDir = () => envPaths('sessiondock', { suffix: '' }).data;
@@ -98,6 +102,7 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     streamHeartbeatMs: 15000,
     streamMaxBufferedBytes: 1048576,
     snapshotEveryEvents: 10000,
+    opener: null,
     dangerouslyListenOnNetwork: false,
   };
   const layers: Array<[string, Layer]> = [

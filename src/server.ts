@@ -11,12 +11,13 @@ import { createApp } from './http/app';
 import { KeyedQueue } from './keyed-queue';
 import { Waveforms } from './audio/waveforms';
 import { PreviewAnalysis } from './preview-analysis';
+import { ImportRunner } from './import/runner';
 import { RequestLog } from './http/request-log';
 import { StreamClients } from './http/stream-clients';
 import type { Services } from './http/services';
 import { closeAll, hostsFor, listenAll } from './listen';
 import { stderrLogger, type Logger } from './log';
-import { ModeState } from './modes';
+import { allows, ModeState } from './modes';
 import { EventLog, LevelBackend, type EventStore, type LogBackend } from './store';
 import { ensureTokenFile, TokenCheck } from './token';
 
@@ -78,7 +79,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile });
     tokens.watch();
     started.push(tokens);
-    const { sessions, idempotency, waveformNotes, all } = createReadModels();
+    const { sessions, idempotency, waveformNotes, imports, projectPaths, all } = createReadModels();
     const projections = new ProjectionRunner(store, all, { snapshots: new SnapshotFiles(snapshotDirectory(config.dataDir)) });
     const saveSnapshots = () =>
       projections.saveSnapshots().catch((error: Error) => logger.log('warn', 'read-model snapshot not saved', { error: error.message }));
@@ -106,6 +107,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const sessionCommands = new KeyedQueue();
     const waveforms = new Waveforms(waveformDirectory(config.dataDir));
     const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now });
+    const importRunner = new ImportRunner({ store, projections, modes, imports, projectPaths, previewAnalysis, logger, now });
+    started.push(importRunner);
     const services: Services = {
       store,
       projections,
@@ -114,10 +117,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       waveformNotes,
       waveforms,
       previewAnalysis,
+      imports,
+      importRunner,
       keyedRequests: new KeyedQueue(),
       sessionCommands,
       modes,
       recentDays: config.recentDays,
+      opener: config.opener,
       streamClients: new StreamClients(),
       requests: new RequestLog(),
       version,
@@ -129,6 +135,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     for (const session of sessions.all()) {
       for (const variant of session.previews) if (variant.status === 'pending') previewAnalysis.start(session.id, variant);
     }
+    if (allows(modes.effective(), 'full-automation')) importRunner.resumeUnfinished();
     const app = createApp({
       services,
       stream: { heartbeatMs: config.streamHeartbeatMs, maxBufferedBytes: config.streamMaxBufferedBytes },

@@ -11,7 +11,7 @@ import { verifyCommand } from './verify';
 
 const USAGE = `Usage:
   sessiondock serve [--host H] [--port N] [--data-dir DIR] [--mode M] [--token-file FILE]
-                    [--dangerously-listen-on-network]
+                    [--opener COMMAND] [--dangerously-listen-on-network]
   sessiondock token [--rotate] [--data-dir DIR] [--token-file FILE]
   sessiondock events [--data-dir DIR] [--after N] [--session ID] [--type T]... [--json]
                       the event log as a table, or NDJSON with --json
@@ -23,7 +23,8 @@ const USAGE = `Usage:
   sessiondock restore [--data-dir DIR] < backup.ndjson
                       into an absent or empty data directory; a bad line restores nothing
 
-Environment: SESSIONDOCK_HOST, SESSIONDOCK_PORT, SESSIONDOCK_DATA_DIR, SESSIONDOCK_MODE, SESSIONDOCK_TOKEN.
+Environment: SESSIONDOCK_HOST, SESSIONDOCK_PORT, SESSIONDOCK_DATA_DIR, SESSIONDOCK_MODE, SESSIONDOCK_TOKEN,
+  SESSIONDOCK_OPENER.
 Modes: disabled, read-only, full-automation.`;
 
 const commonOptions = {
@@ -44,6 +45,7 @@ const commandOptions = {
     host: { type: 'string' },
     port: { type: 'string' },
     mode: { type: 'string' },
+    opener: { type: 'string' },
     'dangerously-listen-on-network': { type: 'boolean' },
   },
   token: { ...commonOptions, rotate: { type: 'boolean' } },
@@ -90,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
         dataDir: values['data-dir'],
         mode: values.mode,
         tokenFile: values['token-file'],
+        opener: values.opener,
         dangerouslyListenOnNetwork: values['dangerously-listen-on-network'],
       },
       env: process.env,

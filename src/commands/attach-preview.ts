@@ -31,10 +31,9 @@ const MAX_ID = 64;
 export const fileTitle = (path: string) => path.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '') || 'preview';
 
 /** `preview_` and a slug of the name, numbered when the session already has it. */
-function defaultVariantId(state: SessionState, name: string): string {
+export function defaultVariantId(taken: ReadonlySet<string>, name: string): string {
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   const base = `preview_${slug || 'audio'}`.slice(0, MAX_ID - 4).replace(/-+$/, '');
-  const taken = new Set(state.previews.map((variant) => variant.id));
   if (!taken.has(base)) return base;
   for (let suffix = 2; ; suffix += 1) if (!taken.has(`${base}-${suffix}`)) return `${base}-${suffix}`;
 }
@@ -45,6 +44,6 @@ export function decideAttachPreview(state: SessionState, command: AttachPreview)
   if (command.id !== undefined && state.previews.some((variant) => variant.id === command.id)) {
     throw new ApiError('conflict', `The session already has a preview variant ${JSON.stringify(command.id)}.`);
   }
-  const variantId = command.id ?? defaultVariantId(state, name);
+  const variantId = command.id ?? defaultVariantId(new Set(state.previews.map((variant) => variant.id)), name);
   return [{ type: PreviewAttached.type, data: { variantId, name, path: command.path, mime: command.mime } }];
 }

@@ -9,8 +9,10 @@ import { mountRoutes, type Route } from './route';
 import { eventStreamRoutes, type StreamSettings } from './routes/event-stream';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { importRoutes } from './routes/imports';
 import { previewAudioRoutes } from './routes/preview-audio';
 import { previewRoutes } from './routes/previews';
+import { sessionActionRoutes } from './routes/session-actions';
 import { sessionPartRoutes } from './routes/session-parts';
 import { sessionRoutes } from './routes/sessions';
 import { tagRoutes } from './routes/tags';
@@ -33,10 +35,12 @@ export const routeTable = (services: Services, stream: StreamSettings): Route<an
   ...healthRoutes(services),
   ...sessionRoutes(services),
   ...sessionPartRoutes(services),
+  ...sessionActionRoutes(services),
   ...tagRoutes(services),
   ...previewRoutes(services),
   ...previewAudioRoutes(services),
   ...waveformRoutes(services),
+  ...importRoutes(services),
   ...eventRoutes(services),
   ...eventStreamRoutes(services, stream),
 ];

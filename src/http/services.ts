@@ -4,6 +4,8 @@ import type { ProjectionRunner } from '../../projections/runner';
 import type { WaveformNotesProjection } from '../../projections/waveform-notes';
 import type { Waveforms } from '../audio/waveforms';
 import type { PreviewAnalysis } from '../preview-analysis';
+import type { ImportsProjection } from '../../projections/imports';
+import type { ImportRunner } from '../import/runner';
 import type { ModeState } from '../modes';
 import type { EventStore } from '../store';
 import type { KeyedQueue } from '../keyed-queue';
@@ -20,6 +22,8 @@ export interface Services {
   /** Waveforms of preview files, cached on disk. */
   waveforms: Waveforms;
   previewAnalysis: PreviewAnalysis;
+  imports: ImportsProjection;
+  importRunner: ImportRunner;
   /** Requests sharing an Idempotency-Key run one at a time. */
   keyedRequests: KeyedQueue;
   /** Commands on one session run one after another. */
@@ -27,6 +31,8 @@ export interface Services {
   modes: ModeState;
   /** What `recent=true` means, in days. */
   recentDays: number;
+  /** The configured opener (null: the platform's), looked up when a session is opened. */
+  opener: string | null;
   streamClients: StreamClients;
   requests: RequestLog;
   version: string;

@@ -46,6 +46,19 @@ describe('configuration layers', () => {
     assert.throws(() => loadConfig({ flags: { dataDir }, env: { SESSIONDOCK_TOKEN: 'short' } }), /token \(from environment\) must NOT have fewer than 16 characters/);
   });
 
+  it('takes the opener from --opener, SESSIONDOCK_OPENER or config.json, else null (the platform default)', () => {
+    assert.equal(loadConfig({ flags: { dataDir }, env: {} }).opener, null);
+    writeFile({ opener: '/usr/bin/from-file' });
+    assert.equal(loadConfig({ flags: { dataDir }, env: {} }).opener, '/usr/bin/from-file');
+    const env = { SESSIONDOCK_OPENER: 'from-env' };
+    assert.equal(loadConfig({ flags: { dataDir }, env }).opener, 'from-env');
+    assert.equal(loadConfig({ flags: { dataDir, opener: '/opt/from-flag' }, env }).opener, '/opt/from-flag');
+    writeFile({ opener: null });
+    assert.equal(loadConfig({ flags: { dataDir }, env: {} }).opener, null);
+    writeFile({ opener: '' });
+    assert.throws(() => loadConfig({ flags: { dataDir }, env: {} }), /opener \(from .*config\.json\) must NOT have fewer than 1 characters/);
+  });
+
   it('refuses unknown settings, invalid JSON and a token or data dir in config.json', () => {
     writeFile({ colour: 'red' });
     assert.throws(() => loadConfig({ flags: { dataDir }, env: {} }), (error: Error) => error instanceof ConfigError && /colour .*is not a known setting/.test(error.message));

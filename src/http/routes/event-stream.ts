@@ -63,7 +63,14 @@ export function eventStreamRoutes(services: Services, settings: StreamSettings) 
           unregister();
           res.end();
         };
-        const unregister = services.streamClients.add({ filter, close });
+        const send = (text: string) => {
+          res.write(text);
+          if (res.writableLength > settings.maxBufferedBytes) {
+            res.write(DROPPED);
+            close();
+          }
+        };
+        const unregister = services.streamClients.add({ filter, send, close });
         req.on('close', close);
         res.on('error', close);
 
@@ -80,12 +87,7 @@ export function eventStreamRoutes(services: Services, settings: StreamSettings) 
         if (closed) return;
         live = services.store.subscribe(position).subscribe({
           next: (event) => {
-            if (!filter.matches(event)) return;
-            res.write(frame(event));
-            if (res.writableLength > settings.maxBufferedBytes) {
-              res.write(DROPPED);
-              close();
-            }
+            if (filter.matches(event)) send(frame(event));
           },
           complete: close,
           error: close,

@@ -1,0 +1,49 @@
+import { stat } from 'node:fs/promises';
+import type { Context } from 'koa';
+import { decideOpenSession } from '../../commands/open-session';
+import { ApiError } from '../../errors';
+import { launch, resolveOpener } from '../../opener';
+import { defineRoute } from '../route';
+import type { Services } from '../services';
+import { readSession, writeSession } from '../session-writes';
+
+const exists = (path: string) => stat(path).then(() => true, () => false);
+
+/** The desktop actions (contract §8): open a session's project, and ask UI clients to focus it. */
+export function sessionActionRoutes(services: Services) {
+  /** A notice to the live-stream clients, never written to the log: how many received it. */
+  const requestFocus = (ctx: Context, sessionId: string) =>
+    services.streamClients.notify('SessionFocusRequested', sessionId, { sessionId, at: services.now().toISOString(), requestId: ctx.state.requestId });
+
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/sessions/:id/open',
+      mode: 'full-automation',
+      summary: "Open a session's project with the opener, record the opening and ask UI clients to focus it",
+      async handle(ctx) {
+        const { id, projectPath } = readSession(services, ctx);
+        if (projectPath === null || !(await exists(projectPath))) throw new ApiError('open_failed');
+        // Looked up on each call: an opener installed or fixed after the start counts at once.
+        const opener = resolveOpener(services.opener, process.platform, process.env);
+        if (opener === null) throw new ApiError('open_unavailable');
+        await launch(opener, projectPath).catch(() => {
+          throw new ApiError('open_unavailable');
+        });
+        await writeSession(services, ctx, decideOpenSession);
+        ctx.body = { data: { id, opened: true, focused: requestFocus(ctx, id) > 0 } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/sessions/:id/focus',
+      mode: 'full-automation',
+      summary: "Ask the live-stream clients to focus a session's card",
+      async handle(ctx) {
+        const { id } = readSession(services, ctx);
+        if (requestFocus(ctx, id) === 0) throw new ApiError('focus_unavailable');
+        ctx.body = { data: { id, opened: false, focused: true } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,118 @@
+import type { EventMeta } from '../../events/envelope';
+import { ImportFinished, ImportItemProcessed, type ImportItemProcessedData } from '../../events/imports';
+import type { ImportRecord, ImportsProjection } from '../../projections/imports';
+import type { ProjectPathsProjection } from '../../projections/project-paths';
+import { commit, type CommitDeps } from '../commands/commit';
+import { decideImportItem } from '../commands/import-item';
+import { importedSessionId } from '../ids';
+import type { Logger } from '../log';
+import type { PreviewAnalysis } from '../preview-analysis';
+import { isStoreError } from '../store';
+import { ItemFailure, planItem } from './plan';
+
+export interface ImportRunnerDeps extends CommitDeps {
+  imports: ImportsProjection;
+  projectPaths: ProjectPathsProjection;
+  previewAnalysis: PreviewAnalysis;
+  logger: Logger;
+  now(): Date;
+}
+
+/** Items worked on at once: their small appends share the log's group commits, and no one batch holds the writer. */
+const CONCURRENCY = 8;
+const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * Runs imports one after another, each item as its own small append: the session (with its
+ * previews) on its stream, then the item's outcome on the import's. An import a stop or a crash
+ * interrupted is resumed at the next start from what its stream says; an item whose session
+ * exists already (its id is derived from the import and the index) is recorded as created, not
+ * created twice.
+ */
+export class ImportRunner {
+  private queue: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(private readonly deps: ImportRunnerDeps) {}
+
+  enqueue(importId: string): void {
+    this.queue = this.queue
+      .then(() => (this.stopping ? undefined : this.run(this.deps.imports.get(importId)!)))
+      .catch((error: Error) => this.deps.logger.log('error', 'import stopped; it resumes at the next start', { importId, error: error.message }));
+  }
+
+  resumeUnfinished(): void {
+    for (const record of this.deps.imports.unfinished()) {
+      this.deps.logger.log('info', 'import resumed', { importId: record.importId, done: record.outcomes.filter(Boolean).length, total: record.items.length });
+      this.enqueue(record.importId);
+    }
+  }
+
+  /** Lets the items in flight finish and starts no more (the rest waits for the next start). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.queue;
+  }
+
+  private async run(record: ImportRecord): Promise<void> {
+    const firstIndexOf = new Map<string, number>();
+    const inFlight = new Set<Promise<void>>();
+    let failure: Error | undefined;
+    let loggedAt = Date.now();
+    for (let index = 0; index < record.items.length && !this.stopping && !failure; index += 1) {
+      const path = record.items[index].projectPath;
+      const duplicateOf = firstIndexOf.get(path);
+      if (duplicateOf === undefined) firstIndexOf.set(path, index);
+      if (record.outcomes[index]) continue;
+      const work: Promise<void> = this.processItem(record, index, duplicateOf)
+        .catch((error: Error) => void (failure ??= error))
+        .finally(() => inFlight.delete(work));
+      inFlight.add(work);
+      if (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
+      if (Date.now() - loggedAt >= PROGRESS_EVERY_MS) {
+        loggedAt = Date.now();
+        this.deps.logger.log('info', 'import progress', this.deps.imports.summary(record, this.deps.now()));
+      }
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    if (this.stopping) return;
+    await commit(this.deps, record.importId, 'any', [{ type: ImportFinished.type, data: {} }], this.metaFor(record));
+    this.deps.logger.log('info', 'import finished', this.deps.imports.summary(record, this.deps.now()));
+  }
+
+  private metaFor(record: ImportRecord): EventMeta {
+    return { at: this.deps.now().toISOString(), requestId: record.requestId, actor: record.actor, correlationId: record.importId };
+  }
+
+  private async processItem(record: ImportRecord, index: number, duplicateOf: number | undefined): Promise<void> {
+    const outcome = await this.outcomeOf(record, index, duplicateOf);
+    await commit(this.deps, record.importId, 'any', [{ type: ImportItemProcessed.type, data: { index, ...outcome } }], this.metaFor(record));
+  }
+
+  private async outcomeOf(record: ImportRecord, index: number, duplicateOf: number | undefined): Promise<Omit<ImportItemProcessedData, 'index'>> {
+    const item = record.items[index];
+    const sessionId = importedSessionId(record.importId, index, Date.parse(record.requestedAt));
+    if (this.deps.store.streamVersion(sessionId) > 0) return { outcome: 'created', sessionId };
+    if (duplicateOf !== undefined) return { outcome: 'skipped', reason: `the same projectPath as item ${duplicateOf}` };
+    if (this.deps.projectPaths.has(item.projectPath)) return { outcome: 'skipped', reason: 'a session with this projectPath already exists' };
+    let plan;
+    try {
+      plan = await planItem(item, record);
+    } catch (error) {
+      if (error instanceof ItemFailure) return { outcome: 'failed', reason: error.message };
+      throw error;
+    }
+    const events = decideImportItem(plan);
+    try {
+      await commit(this.deps, sessionId, 0, events, this.metaFor(record));
+    } catch (error) {
+      if (isStoreError(error, 'STORE_INVALID_EVENT')) return { outcome: 'failed', reason: `the item does not make a valid session: ${error.message}` };
+      if (!isStoreError(error, 'STORE_VERSION_CONFLICT')) throw error;
+    }
+    for (const event of events) {
+      if (event.type === 'PreviewAttached') this.deps.previewAnalysis.start(sessionId, { id: event.data.variantId as string, path: event.data.path as string });
+    }
+    return { outcome: 'created', sessionId };
+  }
+}

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { basename, delimiter, isAbsolute, join } from 'node:path';
+
+// `start` (the contract's Windows opener) is a cmd.exe builtin: only a shell could run it.
+const PLATFORM_OPENERS: Partial<Record<NodeJS.Platform, string>> = { darwin: 'open', linux: 'xdg-open', win32: 'explorer.exe' };
+
+/**
+ * The executable that opens a project: the configured one (else the platform's), as an absolute
+ * path or a bare name found on PATH. null when there is none; anything else (a relative path,
+ * arguments) is never guessed at.
+ */
+export function resolveOpener(configured: string | null, platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string | null {
+  const name = configured ?? PLATFORM_OPENERS[platform];
+  if (name === undefined) return null;
+  if (isAbsolute(name)) return isExecutableFile(name) ? name : null;
+  return basename(name) === name ? which(name, env.PATH ?? '') : null;
+}
+
+/** The first directory of PATH holding an executable regular file of this name. */
+function which(name: string, path: string): string | null {
+  for (const directory of path.split(delimiter)) {
+    // An empty entry means the working directory, which must not decide what runs.
+    if (directory === '' || !isAbsolute(directory)) continue;
+    const candidate = join(directory, name);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the opener on the path, detached and without a shell, so the path is one argument
+ * whatever it holds. Resolves once the process exists; rejects when it could not be started.
+ */
+export function launch(opener: string, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opener, [path], { detached: true, stdio: 'ignore', shell: false });
+    child.once('error', reject);
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+  });
+}
