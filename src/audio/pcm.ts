@@ -145,8 +145,9 @@ export function peakReader(encoding: SampleEncoding, buffer: Buffer): (from: num
   }
   const scale = 2 ** (bytesPerSample * 8 - 1);
   const integerPeak = (high: number, low: number) => Math.min(1, Math.max(high, -low) / scale);
-  if (bytesPerSample === 2 && !bigEndian) {
-    const samples = new Int16Array(buffer.buffer, buffer.byteOffset, buffer.byteLength >> 1);
+  if ((bytesPerSample === 2 || bytesPerSample === 4) && !bigEndian) {
+    const samples =
+      bytesPerSample === 2 ? new Int16Array(buffer.buffer, buffer.byteOffset, buffer.byteLength >> 1) : new Int32Array(buffer.buffer, buffer.byteOffset, buffer.byteLength >> 2);
     return (from, to) => {
       let high = 0;
       let low = 0;
@@ -195,19 +196,6 @@ export function peakReader(encoding: SampleEncoding, buffer: Buffer): (from: num
         low = Math.min(low, shifted(i));
       }
       return Math.min(1, Math.max(high, -low) / 2 ** 31);
-    };
-  }
-  if (bytesPerSample === 4 && !bigEndian) {
-    const samples = new Int32Array(buffer.buffer, buffer.byteOffset, buffer.byteLength >> 2);
-    return (from, to) => {
-      let high = 0;
-      let low = 0;
-      for (let i = from; i < to; i += 1) {
-        const value = samples[i];
-        if (value > high) high = value;
-        else if (value < low) low = value;
-      }
-      return integerPeak(high, low);
     };
   }
   // 8-bit WAV is unsigned; the rest (big-endian AIFF) is read byte by byte, most significant first.

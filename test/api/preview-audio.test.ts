@@ -6,7 +6,7 @@ import { encodeWav, fixturePath, sine, tempAudioDir, writeWav, type AudioDir } f
 import { eventually } from '../helpers/eventually';
 import type { HttpResponse } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
-import nodeFs = require('node:fs');
+import { recordingOpens } from '../helpers/open-spy';
 
 /*
  * The audio stream: GET /sessions/{id}/preview/audio?variantId= (contract §4, §6): the registered
@@ -23,25 +23,6 @@ const bytesOf = (response: HttpResponse): Buffer => {
   assert.ok(response.bytes, 'the http helper gave no raw body');
   return response.bytes;
 };
-
-/**
- * Records every path the server opens through fs.promises.open (the server runs in this process and
- * looks the function up on the node:fs module at call time) while `run` runs.
- */
-async function recordingOpens<T>(run: () => Promise<T>): Promise<{ result: T; opened: string[] }> {
-  const promises = nodeFs.promises as unknown as { open: (...args: unknown[]) => Promise<unknown> };
-  const original = promises.open;
-  const opened: string[] = [];
-  promises.open = function (this: unknown, ...args: unknown[]) {
-    opened.push(String(args[0]));
-    return original.apply(this, args);
-  };
-  try {
-    return { result: await run(), opened };
-  } finally {
-    promises.open = original;
-  }
-}
 
 const inside = (dir: string, path: string) => {
   const rel = relative(dir, path);

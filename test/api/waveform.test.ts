@@ -21,7 +21,7 @@ import {
 } from '../helpers/audio';
 import { eventually } from '../helpers/eventually';
 import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
-import nodeFs = require('node:fs');
+import { recordingOpens } from '../helpers/open-spy';
 
 /*
  * Waveforms: GET /sessions/{id}/waveform?variantId=&points= (contract §6): peaks computed from the real
@@ -39,22 +39,6 @@ const PEAK_TOLERANCE = 0.02;
 const max = (values: number[]) => values.reduce((a, b) => Math.max(a, b), -Infinity);
 const min = (values: number[]) => values.reduce((a, b) => Math.min(a, b), Infinity);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-/** Records the paths opened through fs.promises.open while `run` runs (the server is in-process). */
-async function recordingOpens<T>(run: () => Promise<T>): Promise<{ result: T; opened: string[] }> {
-  const promises = nodeFs.promises as unknown as { open: (...args: unknown[]) => Promise<unknown> };
-  const original = promises.open;
-  const opened: string[] = [];
-  promises.open = function (this: unknown, ...args: unknown[]) {
-    opened.push(String(args[0]));
-    return original.apply(this, args);
-  };
-  try {
-    return { result: await run(), opened };
-  } finally {
-    promises.open = original;
-  }
-}
 
 /** The shape every waveform answer has: keys, points, peaks in [0, 1]. */
 function assertWaveformShape(data: Json, sessionId: string, variantId: string, points: number): void {
