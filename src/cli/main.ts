@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { isStoreError } from '../store';
 import { eventsCommand } from './events';
 import { exportCommand } from './export';
+import { openapiCommand } from './openapi';
 import { rebuildCommand } from './rebuild';
 import { restoreCommand } from './restore';
 import { serve } from './serve';
@@ -22,6 +23,8 @@ const USAGE = `Usage:
   sessiondock export [--data-dir DIR] > backup.ndjson
   sessiondock restore [--data-dir DIR] < backup.ndjson
                       into an absent or empty data directory; a bad line restores nothing
+  sessiondock openapi [--port N] > openapi.json
+                      the OpenAPI 3.1 document a server on that port serves at /openapi.json
 
 Environment: SESSIONDOCK_HOST, SESSIONDOCK_PORT, SESSIONDOCK_DATA_DIR, SESSIONDOCK_MODE, SESSIONDOCK_TOKEN,
   SESSIONDOCK_OPENER.
@@ -60,6 +63,7 @@ const commandOptions = {
   rebuild: { ...logOptions, projection: { type: 'string' } },
   export: logOptions,
   restore: logOptions,
+  openapi: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 } as const;
 
 type Command = keyof typeof commandOptions;
@@ -111,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       rebuild: () => rebuildCommand(config, values.projection as string | undefined),
       export: () => exportCommand(config),
       restore: () => restoreCommand(config),
+      openapi: () => openapiCommand(config),
     };
     return await run[command]();
   } catch (error) {

@@ -6,6 +6,7 @@ import { bearerAuth } from './auth';
 import { errorEnvelope } from './envelope';
 import { guards } from './guards';
 import { mountRoutes, type Route } from './route';
+import { docsRoutes } from './routes/docs';
 import { eventStreamRoutes, type StreamSettings } from './routes/event-stream';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -30,20 +31,24 @@ export interface AppOptions {
 
 export const API_PREFIX = '/api/v1';
 
-/** Every route the server serves, in one table: the router mounts it and the docs describe it. */
-export const routeTable = (services: Services, stream: StreamSettings): Route<any>[] => [
-  ...healthRoutes(services),
-  ...sessionRoutes(services),
-  ...sessionPartRoutes(services),
-  ...sessionActionRoutes(services),
-  ...tagRoutes(services),
-  ...previewRoutes(services),
-  ...previewAudioRoutes(services),
-  ...waveformRoutes(services),
-  ...importRoutes(services),
-  ...eventRoutes(services),
-  ...eventStreamRoutes(services, stream),
-];
+/** Every route the server serves, in one table: the router mounts it and the OpenAPI document describes it. */
+export function routeTable(services: Services, stream: StreamSettings): Route<any>[] {
+  const routes: Route<any>[] = [
+    ...healthRoutes(services),
+    ...sessionRoutes(services),
+    ...sessionPartRoutes(services),
+    ...sessionActionRoutes(services),
+    ...tagRoutes(services),
+    ...previewRoutes(services),
+    ...previewAudioRoutes(services),
+    ...waveformRoutes(services),
+    ...importRoutes(services),
+    ...eventRoutes(services),
+    ...eventStreamRoutes(services, stream),
+    ...docsRoutes(services, () => routes),
+  ];
+  return routes;
+}
 
 /**
  * request id → envelope → checks (Host/Origin guards, bearer auth for /api/v1) → router (mode

@@ -1,21 +1,58 @@
 import type { Context } from 'koa';
 import Router from '@koa/router';
-import { ApiError } from '../errors';
+import { ApiError, type ApiErrorCode } from '../errors';
 import { allows, type Mode, type ModeState } from '../modes';
 import { compileBody, type BodyRules } from '../schemas/validate';
 import { readJsonBody } from './body';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** A route as the router serves it and, later, as the OpenAPI document describes it. */
+/** A documented response: a JSON body's schema, or the media type of another kind of body. */
+export interface ResponseDoc {
+  description: string;
+  schema?: object;
+  /** For bodies that are not JSON (audio, an event stream). */
+  contentType?: string;
+  /** Response headers it sets, by name: what each says. */
+  headers?: Record<string, string>;
+}
+
+/** A query parameter or request header a route reads. */
+export interface ParameterDoc {
+  description: string;
+  schema: object;
+}
+
+/** A route as the router serves it and as the OpenAPI document describes it: one row, two uses. */
 export interface Route<Body = unknown> {
   method: Method;
   path: string;
   /** The lowest effective mode that may call it: 'disabled' means any mode (health). */
   mode: Mode;
   summary: string;
-  body?: { schema: object; rules?: BodyRules; limit?: number };
+  query?: Record<string, ParameterDoc>;
+  headers?: Record<string, ParameterDoc>;
+  body?: { schema: object; rules?: BodyRules; limit?: number; example?: unknown };
+  /** Its success (and not-modified) responses by status. */
+  responses: Record<number, ResponseDoc>;
+  /** Error codes of its own; those every route of its kind can give are added by `errorCodesOf`. */
+  errors?: readonly ApiErrorCode[];
   handle(ctx: Context, body: Body): Promise<void>;
+}
+
+/**
+ * Every error code a route can answer with: its own, and those that come with what it is (an API
+ * path needs the token, a mode, a body, a session id, a query, a write).
+ */
+export function errorCodesOf(route: Route<any>): ApiErrorCode[] {
+  const codes = new Set<ApiErrorCode>(['unauthorized', 'forbidden_host', 'forbidden_origin', 'method_not_allowed', 'internal_error']);
+  if (route.mode !== 'disabled') codes.add('disabled');
+  if (route.mode === 'full-automation') ['read_only', 'overloaded'].forEach((code) => codes.add(code as ApiErrorCode));
+  if (route.body) ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type'].forEach((code) => codes.add(code as ApiErrorCode));
+  if (route.query) codes.add('invalid_query');
+  if (route.path.includes('/:')) codes.add('not_found');
+  for (const code of route.errors ?? []) codes.add(code);
+  return [...codes];
 }
 
 export const defineRoute = <Body>(route: Route<Body>): Route<Body> => route;

@@ -55,18 +55,19 @@ export class ImportRunner {
   }
 
   private async run(record: ImportRecord): Promise<void> {
-    const firstIndexOf = new Map<string, number>();
+    // Items with the same path go one after another: the later one then sees the earlier one's session.
+    const lastOnPath = new Map<string, Promise<void>>();
     const inFlight = new Set<Promise<void>>();
     let failure: Error | undefined;
     let loggedAt = Date.now();
     for (let index = 0; index < record.items.length && !this.stopping && !failure; index += 1) {
-      const path = record.items[index].projectPath;
-      const duplicateOf = firstIndexOf.get(path);
-      if (duplicateOf === undefined) firstIndexOf.set(path, index);
       if (record.outcomes[index]) continue;
-      const work: Promise<void> = this.processItem(record, index, duplicateOf)
+      const path = record.items[index].projectPath;
+      const work: Promise<void> = (lastOnPath.get(path) ?? Promise.resolve())
+        .then(() => this.processItem(record, index))
         .catch((error: Error) => void (failure ??= error))
         .finally(() => inFlight.delete(work));
+      lastOnPath.set(path, work);
       inFlight.add(work);
       if (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
       if (Date.now() - loggedAt >= PROGRESS_EVERY_MS) {
@@ -85,16 +86,15 @@ export class ImportRunner {
     return { at: this.deps.now().toISOString(), requestId: record.requestId, actor: record.actor, correlationId: record.importId };
   }
 
-  private async processItem(record: ImportRecord, index: number, duplicateOf: number | undefined): Promise<void> {
-    const outcome = await this.outcomeOf(record, index, duplicateOf);
+  private async processItem(record: ImportRecord, index: number): Promise<void> {
+    const outcome = await this.outcomeOf(record, index);
     await commit(this.deps, record.importId, 'any', [{ type: ImportItemProcessed.type, data: { index, ...outcome } }], this.metaFor(record));
   }
 
-  private async outcomeOf(record: ImportRecord, index: number, duplicateOf: number | undefined): Promise<Omit<ImportItemProcessedData, 'index'>> {
+  private async outcomeOf(record: ImportRecord, index: number): Promise<Omit<ImportItemProcessedData, 'index'>> {
     const item = record.items[index];
     const sessionId = importedSessionId(record.importId, index, Date.parse(record.requestedAt));
     if (this.deps.store.streamVersion(sessionId) > 0) return { outcome: 'created', sessionId };
-    if (duplicateOf !== undefined) return { outcome: 'skipped', reason: `the same projectPath as item ${duplicateOf}` };
     if (this.deps.projectPaths.has(item.projectPath)) return { outcome: 'skipped', reason: 'a session with this projectPath already exists' };
     let plan;
     try {

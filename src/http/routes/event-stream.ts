@@ -8,6 +8,7 @@ import { eventFilter } from '../event-filter';
 import { wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
+import { eventFilterParameters } from '../parameters';
 
 export interface StreamSettings {
   heartbeatMs: number;
@@ -43,6 +44,14 @@ export function eventStreamRoutes(services: Services, settings: StreamSettings) 
       path: '/api/v1/events/stream',
       mode: 'read-only',
       summary: 'Committed events as they land (Server-Sent Events), resumable with Last-Event-ID',
+      query: { ...eventFilterParameters, after: { description: 'Resume after this log position.', schema: { type: 'integer', minimum: 0 } } },
+      headers: { 'Last-Event-ID': { description: 'Resume after this log position (wins over ?after=).', schema: { type: 'string' } } },
+      responses: {
+        200: {
+          description: 'Server-Sent Events: `id:` the position, `event:` the type, `data:` the event; SessionFocusRequested notices (no id); `: heartbeat` comments',
+          contentType: 'text/event-stream',
+        },
+      },
       async handle(ctx) {
         const filter = eventFilter(ctx);
         let position = startAfter(ctx, services.store.head().position);

@@ -5,6 +5,8 @@ import { eventFilter } from '../event-filter';
 import { pageQuery, wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
+import { eventPageSchema, eventSchema, pageOf } from '../../schemas/responses';
+import { eventFilterParameters, pageParameters } from '../parameters';
 
 const MAX_EVENTS_PAGE = 1000;
 
@@ -16,6 +18,12 @@ export function eventRoutes(services: Services) {
       path: '/api/v1/events',
       mode: 'read-only',
       summary: 'The event log, page by page, in log order',
+      query: {
+        ...eventFilterParameters,
+        after: { description: 'Events after this position; default 0.', schema: { type: 'integer', minimum: 0 } },
+        limit: { description: 'Page size, 1-1000; default 100.', schema: { type: 'integer', minimum: 1 } },
+      },
+      responses: { 200: { description: 'A page of events; meta.next is the `after` of the next page', schema: eventPageSchema } },
       async handle(ctx) {
         const after = wholeNumber(ctx, 'after', 0) ?? 0;
         const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? 100, MAX_EVENTS_PAGE);
@@ -37,6 +45,8 @@ export function eventRoutes(services: Services) {
       path: '/api/v1/sessions/:id/history',
       mode: 'read-only',
       summary: "A session's events, deleted sessions included",
+      query: pageParameters,
+      responses: { 200: { description: "A page of the session's events", schema: pageOf(eventSchema) } },
       async handle(ctx) {
         const events = await services.store.readStream(ctx.params.id);
         if (events.length === 0) throw new ApiError('not_found', 'session not found');

@@ -1,5 +1,6 @@
 import { defineRoute } from '../route';
 import { apiBase, type Services } from '../services';
+import { dataOf, healthSchema } from '../../schemas/responses';
 
 export const healthRoutes = (services: Services) => [
   defineRoute({
@@ -7,6 +8,7 @@ export const healthRoutes = (services: Services) => [
     path: '/api/v1/health',
     mode: 'disabled',
     summary: 'Server status, modes and log position',
+    responses: { 200: { description: 'Status', schema: dataOf(healthSchema) } },
     async handle(ctx) {
       const { modes, store, sessions, projections, requests } = services;
       const lastError = modes.lastError();

@@ -4,12 +4,14 @@ import { idempotencyScopes } from '../../../projections/idempotency';
 import { commit } from '../../commands/commit';
 import { ApiError } from '../../errors';
 import { newImportId } from '../../ids';
-import { importBodySchema, type ImportBody, type ImportSummary } from '../../schemas/import';
+import { type ImportBody, importBodySchema, importStatusSchema, type ImportSummary, importSummarySchema } from '../../schemas/import';
 import { onceByKey } from '../idempotency';
 import { pageQuery } from '../query';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { metaOf } from '../session-writes';
+import { dataOf, pageOf } from '../../schemas/responses';
+import { idempotencyKeyHeader, pageParameters } from '../parameters';
 
 /** §7: an import body may be this large. */
 const IMPORT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -46,6 +48,11 @@ export function importRoutes(services: Services) {
       path: '/api/v1/import',
       mode: 'full-automation',
       summary: 'Import projects as sessions, in the background',
+      headers: idempotencyKeyHeader,
+      responses: {
+        202: { description: 'Accepted: the import runs in the background', schema: dataOf(importSummarySchema), headers: { Location: "The import's status URL path.", 'Idempotent-Replayed': 'true on a replayed answer.' } },
+      },
+      errors: ['idempotency_key_reused'],
       body: { schema: importBodySchema, limit: IMPORT_BODY_LIMIT },
       async handle(ctx, body) {
         await startImport(ctx, body);
@@ -57,6 +64,8 @@ export function importRoutes(services: Services) {
       path: '/api/v1/import',
       mode: 'read-only',
       summary: 'Recent imports, newest first',
+      query: pageParameters,
+      responses: { 200: { description: 'A page of imports', schema: pageOf(importSummarySchema) } },
       async handle(ctx) {
         const { limit, offset } = pageQuery(ctx);
         const records = services.imports.recent();
@@ -70,6 +79,7 @@ export function importRoutes(services: Services) {
       path: '/api/v1/import/:importId',
       mode: 'read-only',
       summary: "An import's counters and the outcome of every item processed so far",
+      responses: { 200: { description: 'The import', schema: dataOf(importStatusSchema) } },
       async handle(ctx) {
         const record = services.imports.get(ctx.params.importId);
         if (!record) throw new ApiError('not_found', 'import not found');

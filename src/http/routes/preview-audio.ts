@@ -9,6 +9,14 @@ import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { readSession } from '../session-writes';
 import { requestedVariant } from '../variants';
+import { variantParameter } from '../parameters';
+
+const audioHeaders = {
+  'Content-Type': 'The media type sniffed from the file (audio/wav, audio/aiff, audio/flac, audio/mpeg, audio/ogg, audio/mp4).',
+  'Accept-Ranges': 'bytes',
+  ETag: "The file's size and modification time.",
+  'Last-Modified': "The file's modification time.",
+};
 
 const fileTag = ({ size, mtimeMs }: AudioFile) => `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
 
@@ -55,6 +63,19 @@ export function previewAudioRoutes(services: Services) {
       path: '/api/v1/sessions/:id/preview/audio',
       mode: 'read-only',
       summary: "Stream a preview variant's audio (byte ranges supported)",
+      query: variantParameter,
+      headers: {
+        Range: { description: 'One byte range (`bytes=0-99`, `bytes=-100`, `bytes=100-`).', schema: { type: 'string' } },
+        'If-None-Match': { description: 'The ETag of a copy the client has.', schema: { type: 'string' } },
+        'If-Modified-Since': { description: 'The Last-Modified of a copy the client has.', schema: { type: 'string' } },
+        'If-Range': { description: 'Send the range only if the file is still this ETag or date.', schema: { type: 'string' } },
+      },
+      responses: {
+        200: { description: 'The whole file', contentType: 'audio/*', headers: audioHeaders },
+        206: { description: 'One byte range', contentType: 'audio/*', headers: { ...audioHeaders, 'Content-Range': 'bytes first-last/size' } },
+        304: { description: "The client's copy is current", headers: { ETag: audioHeaders.ETag } },
+      },
+      errors: ['range_not_satisfiable', 'unsupported_audio'],
       async handle(ctx) {
         const session = readSession(services, ctx);
         const file = await open(session, requestedVariant(session, ctx));

@@ -13,6 +13,9 @@ import { apiBase, type Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
 import { etagOf, previewOf } from '../session-view';
 import { sessionAt } from '../time-travel';
+import { dataOf } from '../../schemas/responses';
+import { idempotencyKeyHeader, ifMatchHeader, sessionEtag } from '../parameters';
+import { previewSchema } from '../../schemas/preview';
 
 /** The media type of the audio file at `path`, sniffed from its header; 400 naming `/path` when it is not one. */
 async function attachableMediaType(path: string): Promise<string> {
@@ -67,6 +70,7 @@ export function previewRoutes(services: Services) {
       path: '/api/v1/sessions/:id/preview',
       mode: 'read-only',
       summary: "A session's preview variants and preferred preview",
+      responses: { 200: { description: 'The preview summary', schema: dataOf(previewSchema), headers: sessionEtag } },
       async handle(ctx) {
         respond(ctx, readSession(services, ctx));
       },
@@ -77,6 +81,9 @@ export function previewRoutes(services: Services) {
       path: '/api/v1/sessions/:id/previews',
       mode: 'full-automation',
       summary: 'Attach an audio file as a preview variant',
+      headers: idempotencyKeyHeader,
+      responses: { 201: { description: 'The preview summary with the new variant', schema: dataOf(previewSchema), headers: { ...sessionEtag, 'Idempotent-Replayed': 'true on a replayed answer.' } } },
+      errors: ['conflict', 'idempotency_key_reused', 'version_conflict'],
       body: { schema: attachPreviewBodySchema },
       async handle(ctx, body) {
         await attach(ctx, body);
@@ -88,6 +95,9 @@ export function previewRoutes(services: Services) {
       path: '/api/v1/sessions/:id/previews/:variantId',
       mode: 'full-automation',
       summary: 'Detach a preview variant',
+      headers: ifMatchHeader,
+      responses: { 200: { description: 'The preview summary without it', schema: dataOf(previewSchema), headers: sessionEtag } },
+      errors: ['version_conflict'],
       async handle(ctx) {
         respond(ctx, (await writeSession(services, ctx, (state) => decideDetachPreview(state, ctx.params.variantId)))!);
       },

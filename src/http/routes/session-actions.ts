@@ -6,6 +6,8 @@ import { launch, resolveOpener } from '../../opener';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
+import { actionResultSchema, dataOf } from '../../schemas/responses';
+import { ifMatchHeader, sessionEtag } from '../parameters';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
@@ -21,6 +23,9 @@ export function sessionActionRoutes(services: Services) {
       path: '/api/v1/sessions/:id/open',
       mode: 'full-automation',
       summary: "Open a session's project with the opener, record the opening and ask UI clients to focus it",
+      headers: ifMatchHeader,
+      responses: { 200: { description: 'Opened', schema: dataOf(actionResultSchema), headers: sessionEtag } },
+      errors: ['open_failed', 'open_unavailable', 'version_conflict'],
       async handle(ctx) {
         const { id, projectPath } = readSession(services, ctx);
         if (projectPath === null || !(await exists(projectPath))) throw new ApiError('open_failed');
@@ -39,6 +44,8 @@ export function sessionActionRoutes(services: Services) {
       path: '/api/v1/sessions/:id/focus',
       mode: 'full-automation',
       summary: "Ask the live-stream clients to focus a session's card",
+      responses: { 200: { description: 'At least one client was asked', schema: dataOf(actionResultSchema) } },
+      errors: ['focus_unavailable'],
       async handle(ctx) {
         const { id } = readSession(services, ctx);
         if (requestFocus(ctx, id) === 0) throw new ApiError('focus_unavailable');

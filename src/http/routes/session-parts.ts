@@ -2,11 +2,22 @@ import type { NewEvent } from '../../../events/envelope';
 import type { SessionState } from '../../../projections/session-state';
 import { decideReplaceNotes, replaceNotesBodySchema } from '../../commands/replace-notes';
 import { decideReplaceTags, replaceTagsBodySchema } from '../../commands/replace-tags';
+import { writableSessionFields } from '../../schemas/session';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
+import { dataOf } from '../../schemas/responses';
+import { ifMatchHeader, sessionEtag } from '../parameters';
 
 type Part = 'notes' | 'tags';
+
+/** `{id, notes}` or `{id, tags}`. */
+const partSchema = (part: Part) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', part],
+  properties: { id: { type: 'string' }, [part]: writableSessionFields[part] },
+});
 
 /**
  * A session's notes and tags as resources of their own: GET reads `{id, <part>}`, PUT and PATCH
@@ -21,6 +32,9 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       path,
       mode: 'full-automation',
       summary: `Replace a session's ${part}`,
+      headers: ifMatchHeader,
+      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
+      errors: ['version_conflict'],
       body: { schema },
       async handle(ctx, body) {
         ctx.body = view((await writeSession(services, ctx, (state) => decide(state, body)))!);
@@ -32,6 +46,7 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       path,
       mode: 'read-only',
       summary: `A session's ${part}`,
+      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
       async handle(ctx) {
         ctx.body = view(readSession(services, ctx));
       },

@@ -5,7 +5,7 @@ import { decideDeleteSession } from '../../commands/delete-session';
 import { decideUpdateSession, updateSessionBodySchema, type UpdateSessionBody } from '../../commands/update-session';
 import { ApiError } from '../../errors';
 import { newSessionId } from '../../ids';
-import { readOnlySessionFieldNames } from '../../schemas/session';
+import { readOnlySessionFieldNames, sessionSchema } from '../../schemas/session';
 import type { SessionState } from '../../../projections/session-state';
 import { onceByKey } from '../idempotency';
 import { sessionAt } from '../time-travel';
@@ -15,6 +15,9 @@ import { defineRoute } from '../route';
 import { apiBase, type Services } from '../services';
 import { metaOf, readSession, writeSession } from '../session-writes';
 import { etagOf, toSession } from '../session-view';
+import { dataOf, deletedSchema, pageOf } from '../../schemas/responses';
+import { idempotencyKeyHeader, ifMatchHeader, pageParameters, sessionEtag } from '../parameters';
+import { SORT_FIELDS } from '../../../projections/sessions';
 
 const createBodyRules = { readOnlyFields: readOnlySessionFieldNames };
 /** PATCH may choose the preferred variant, which the server otherwise manages. */
@@ -48,6 +51,17 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions',
       mode: 'read-only',
       summary: 'List and search sessions',
+      query: {
+        q: { description: 'Every white-space separated term must occur in the title, client, notes or tags (case- and accent-insensitive).', schema: { type: 'string' } },
+        kind: { description: 'Exact kind, case-insensitive.', schema: { type: 'string' } },
+        daw: { description: 'Alias of kind.', schema: { type: 'string' } },
+        tags: { description: 'Comma-separated and/or repeated: a session must carry all of them.', schema: { type: 'string' } },
+        recent: { description: 'true: only sessions opened in the last 30 days (configurable).', schema: { enum: ['true', 'false'] } },
+        sort: { description: 'title, kind, status (A-Z) or lastOpened, createdAt, updatedAt (newest first).', schema: { enum: SORT_FIELDS } },
+        order: { description: 'asc or desc: reverses the sort.', schema: { enum: ['asc', 'desc'] } },
+        ...pageParameters,
+      },
+      responses: { 200: { description: 'A page of sessions', schema: pageOf(sessionSchema) } },
       async handle(ctx) {
         const query = sessionQuery(ctx, services.now(), services.recentDays);
         const page = services.sessions.list(query);
@@ -61,6 +75,11 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions',
       mode: 'full-automation',
       summary: 'Create a session',
+      headers: idempotencyKeyHeader,
+      responses: {
+        201: { description: 'The new session', schema: dataOf(sessionSchema), headers: { Location: "The session's URL path.", ...sessionEtag, 'Idempotent-Replayed': 'true on a replayed answer.' } },
+      },
+      errors: ['idempotency_key_reused'],
       body: { schema: createSessionBodySchema, rules: createBodyRules },
       async handle(ctx, body) {
         await create(ctx, body);
@@ -72,6 +91,8 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions/:id',
       mode: 'read-only',
       summary: 'Get a session, now or as it was at a log position (?at=)',
+      query: { at: { description: 'A log position: the session as it was once the log reached it.', schema: { type: 'integer', minimum: 0 } } },
+      responses: { 200: { description: 'The session', schema: dataOf(sessionSchema), headers: sessionEtag } },
       async handle(ctx) {
         const at = wholeNumber(ctx, 'at', 0);
         const session = at === undefined ? readSession(services, ctx) : await sessionAt(services.store, ctx.params.id, at);
@@ -86,6 +107,9 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions/:id',
       mode: 'full-automation',
       summary: 'Update some fields of a session',
+      headers: ifMatchHeader,
+      responses: { 200: { description: 'The session after the change', schema: dataOf(sessionSchema), headers: sessionEtag } },
+      errors: ['version_conflict'],
       body: { schema: updateSessionBodySchema, rules: updateBodyRules },
       async handle(ctx, body) {
         const session = await writeSession(services, ctx, (state) => decideUpdateSession(state, body));
@@ -98,6 +122,9 @@ export function sessionRoutes(services: Services) {
       path: '/api/v1/sessions/:id',
       mode: 'full-automation',
       summary: 'Delete a session (its history stays in the log)',
+      headers: ifMatchHeader,
+      responses: { 200: { description: 'Deleted', schema: dataOf(deletedSchema) } },
+      errors: ['version_conflict'],
       async handle(ctx) {
         await writeSession(services, ctx, decideDeleteSession);
         ctx.body = { data: { deleted: true, id: ctx.params.id } };

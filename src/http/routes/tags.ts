@@ -1,5 +1,6 @@
 import { defineRoute } from '../route';
 import type { Services } from '../services';
+import { dataOf, tagCountSchema } from '../../schemas/responses';
 
 export const tagRoutes = (services: Services) => [
   defineRoute({
@@ -7,6 +8,7 @@ export const tagRoutes = (services: Services) => [
     path: '/api/v1/tags',
     mode: 'read-only',
     summary: 'Tags over live sessions with their counts, most used first',
+    responses: { 200: { description: 'Tags, most used first', schema: dataOf({ type: 'array', items: tagCountSchema }) } },
     async handle(ctx) {
       ctx.body = { data: services.sessions.tagCounts() };
     },

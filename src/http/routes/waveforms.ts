@@ -5,12 +5,14 @@ import { decideReplaceWaveformNotes } from '../../commands/replace-waveform-note
 import { ApiError } from '../../errors';
 import { newNoteId } from '../../ids';
 import { DEFAULT_POINTS } from '../../preview-analysis';
-import { replaceWaveformNotesBodySchema, type ReplaceWaveformNotesBody } from '../../schemas/waveform-notes';
+import { type ReplaceWaveformNotesBody, replaceWaveformNotesBodySchema, waveformNotesSchema } from '../../schemas/waveform-notes';
 import { wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
 import { requestedLane, requestedVariant } from '../variants';
+import { dataOf, waveformSchema } from '../../schemas/responses';
+import { ifMatchHeader, sessionEtag, variantParameter } from '../parameters';
 
 const MIN_POINTS = 16;
 const MAX_POINTS = 10_000;
@@ -41,6 +43,10 @@ export function waveformRoutes(services: Services) {
       path: '/api/v1/sessions/:id/waveform-notes',
       mode: 'full-automation',
       summary: "Replace a variant's lane of waveform notes",
+      query: variantParameter,
+      headers: ifMatchHeader,
+      responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), headers: sessionEtag } },
+      errors: ['version_conflict'],
       body: { schema: replaceWaveformNotesBodySchema },
       async handle(ctx, body) {
         let lane = '';
@@ -59,6 +65,9 @@ export function waveformRoutes(services: Services) {
       path: '/api/v1/sessions/:id/waveform',
       mode: 'read-only',
       summary: "A preview variant's waveform: the peak of each of `points` buckets",
+      query: { ...variantParameter, points: { description: 'Buckets, 16-10,000; default 1000.', schema: { type: 'integer', minimum: 16, maximum: 10000 } } },
+      responses: { 200: { description: 'The waveform', schema: dataOf(waveformSchema) } },
+      errors: ['unsupported_audio'],
       async handle(ctx) {
         const points = wholeNumber(ctx, 'points', MIN_POINTS) ?? DEFAULT_POINTS;
         if (points > MAX_POINTS) throw new ApiError('invalid_query', `points must be an integer from ${MIN_POINTS} to ${MAX_POINTS}.`);
@@ -74,6 +83,8 @@ export function waveformRoutes(services: Services) {
       path: '/api/v1/sessions/:id/waveform-notes',
       mode: 'read-only',
       summary: "A variant's lane of waveform notes",
+      query: variantParameter,
+      responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), headers: sessionEtag } },
       async handle(ctx) {
         const session = readSession(services, ctx);
         ctx.body = notesView(session, requestedLane(session, ctx));
