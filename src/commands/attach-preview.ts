@@ -27,8 +27,11 @@ export interface AttachPreview extends AttachPreviewBody {
 
 const MAX_ID = 64;
 
-/** The file's name without its folders and extension: the default variant name. */
-export const fileTitle = (path: string) => path.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '') || 'preview';
+/** Names and titles are at most this long (§5.1). */
+const MAX_NAME = 200;
+
+/** The file's name without its folders and extension, cut to 200 characters: the default variant name and imported title. */
+export const fileTitle = (path: string) => path.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '').slice(0, MAX_NAME).trim() || 'Untitled';
 
 /** `preview_` and a slug of the name, numbered when the session already has it. */
 export function defaultVariantId(taken: ReadonlySet<string>, name: string): string {

@@ -14,8 +14,6 @@ export interface BatchDefaults {
   generatePreviews: boolean;
 }
 
-const MAX_TITLE = 200;
-
 /** Why an item cannot be imported, as its outcome's reason. */
 export class ItemFailure extends Error {}
 
@@ -64,6 +62,6 @@ export async function planItem(item: ImportItem, batch: BatchDefaults): Promise<
       if (mime) previews.push({ path, mime });
     }
   }
-  const title = item.title?.trim() ?? (fileTitle(item.projectPath.replace(/[\\/]+$/, '')).slice(0, MAX_TITLE).trim() || 'Untitled');
+  const title = item.title?.trim() ?? fileTitle(item.projectPath.replace(/[\\/]+$/, ''));
   return { title, kind, projectPath: item.projectPath, previews };
 }
