@@ -106,6 +106,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const now = () => new Date();
     const sessionCommands = new KeyedQueue();
     const waveforms = new Waveforms(waveformDirectory(config.dataDir));
+    started.push(waveforms);
     const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now });
     const importRunner = new ImportRunner({ store, projections, modes, imports, projectPaths, previewAnalysis, logger, now });
     started.push(importRunner);

@@ -16,8 +16,15 @@ export class Waveforms {
   private readonly memory = new Map<string, Waveform>();
   private readonly running = new Map<string, Promise<Waveform>>();
   private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly cacheDirectory: string) {}
+
+  /** At shutdown: analyses not yet started are refused, and the one running ends before the data dir closes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.queue;
+  }
 
   async waveform(path: string, points: number): Promise<Waveform> {
     const key = cacheKey(path, await identityOf(path), points);
@@ -33,6 +40,7 @@ export class Waveforms {
 
   private analyseInTurn(path: string, points: number): Promise<Waveform> {
     const turn = this.queue.then(async () => {
+      if (this.stopped) throw new Error('the server is stopping');
       const file = await openAudioFile(path);
       try {
         const waveform = await analyse(file.handle, file.size, file.format, points);
