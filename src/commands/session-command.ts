@@ -32,6 +32,13 @@ export interface SessionCommand {
   meta: EventMeta;
 }
 
+/** 412 unless the precondition admits the session's version. */
+export function assertPrecondition(precondition: VersionPrecondition, version: number): void {
+  if (precondition !== undefined && precondition !== '*' && !precondition.includes(version)) {
+    throw new ApiError('version_conflict', `If-Match does not match the session's current version ${version}.`);
+  }
+}
+
 export function runSessionCommand(deps: SessionCommandDeps, command: SessionCommand): Promise<SessionState | undefined> {
   return deps.sessionCommands.run(command.sessionId, () => decideAndAppend(deps, command));
 }
@@ -40,9 +47,7 @@ async function decideAndAppend(deps: SessionCommandDeps, { sessionId, preconditi
   for (let attempt = 1; ; attempt += 1) {
     const state = deps.sessions.get(sessionId);
     if (!state) throw new ApiError('not_found', 'session not found');
-    if (precondition !== undefined && precondition !== '*' && !precondition.includes(state.version)) {
-      throw new ApiError('version_conflict', `If-Match does not match the session's current version ${state.version}.`);
-    }
+    assertPrecondition(precondition, state.version);
     const events = decide(state);
     if (events.length === 0) return state;
     try {

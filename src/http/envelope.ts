@@ -48,7 +48,8 @@ export function errorEnvelope(logger: Logger) {
       }
     } catch (error) {
       const apiError = toApiError(error);
-      if (apiError.status >= 500) {
+      // Only the unexpected is an error to log: 501 and 503 are answers the contract foresees.
+      if (apiError.code === 'internal_error') {
         logger.log('error', 'request failed', { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, error: describe(error) });
       }
       sendError(ctx, apiError);

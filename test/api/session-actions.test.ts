@@ -151,6 +151,18 @@ describe('API: desktop actions, open and focus (contract §8)', () => {
       assert.equal((await server.api('GET', `/sessions/${id}`)).body.data.lastOpened, null);
     });
 
+    it('checks If-Match before launching: a stale version is 412, the opener is not run and nothing is appended', async () => {
+      const { id, version } = await createSession(server, { title: 'Pinned', projectPath: projectDirectory('Pinned') });
+      const head = headOf(server);
+
+      assertError(await server.api('POST', `/sessions/${id}/open`, { headers: { 'If-Match': `"${version + 1}"` } }), 412, 'version_conflict');
+
+      assert.equal(headOf(server), head);
+      assert.deepEqual(opener.calls(), []);
+      const opened = await server.api('POST', `/sessions/${id}/open`, { headers: { 'If-Match': `"${version}"` } });
+      assert.equal(opened.status, 200, opened.text);
+    });
+
     it('refuses a session without a project path: 400 open_failed', async () => {
       const { id } = await createSession(server, { title: 'No project', projectPath: null });
       const head = headOf(server);

@@ -81,7 +81,7 @@ export function previewRoutes(services: Services) {
       path: '/api/v1/sessions/:id/previews',
       mode: 'full-automation',
       summary: 'Attach an audio file as a preview variant',
-      headers: idempotencyKeyHeader,
+      headers: { ...idempotencyKeyHeader, ...ifMatchHeader },
       responses: { 201: { description: 'The preview summary with the new variant', schema: dataOf(previewSchema), headers: { ...sessionEtag, 'Idempotent-Replayed': 'true on a replayed answer.' } } },
       errors: ['conflict', 'idempotency_key_reused', 'version_conflict'],
       body: { schema: attachPreviewBodySchema },

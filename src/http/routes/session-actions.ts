@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type { Context } from 'koa';
 import { decideOpenSession } from '../../commands/open-session';
+import { assertPrecondition } from '../../commands/session-command';
 import { ApiError } from '../../errors';
 import { launch, resolveOpener } from '../../opener';
+import { ifMatch } from '../preconditions';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
@@ -27,7 +29,9 @@ export function sessionActionRoutes(services: Services) {
       responses: { 200: { description: 'Opened', schema: dataOf(actionResultSchema), headers: sessionEtag } },
       errors: ['open_failed', 'open_unavailable', 'version_conflict'],
       async handle(ctx) {
-        const { id, projectPath } = readSession(services, ctx);
+        const { id, projectPath, version } = readSession(services, ctx);
+        // Checked before launching: a stale If-Match must not open the project and then fail.
+        assertPrecondition(ifMatch(ctx), version);
         if (projectPath === null || !(await exists(projectPath))) throw new ApiError('open_failed');
         // Looked up on each call: an opener installed or fixed after the start counts at once.
         const opener = resolveOpener(services.opener, process.platform, process.env);
