@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { routeTable } from '../http/app';
 import { openApiDocument } from '../http/openapi';
 import type { Services } from '../http/services';
+import { Output } from './output';
 
 /** Describing the routes reads nothing of a running server: any use of its services is a mistake. */
 const noServices = new Proxy({} as Services, {
@@ -15,9 +16,13 @@ const noServices = new Proxy({} as Services, {
  * `sessiondock openapi > openapi.json`: the OpenAPI document a server on this configuration's port
  * would serve at /openapi.json, without starting one (for client generators).
  */
-export function openapiCommand(config: Config): number {
+export async function openapiCommand(config: Config): Promise<number> {
   const routes = routeTable(noServices, { heartbeatMs: 0, maxBufferedBytes: 0 });
   const document = openApiDocument(routes, { version, serverUrl: `http://127.0.0.1:${config.port}` });
-  process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  // Through Output, which waits until stdout has taken it all: the process exits right after, and a
+  // write to a pipe or socket that is still queued then would be cut short (~200 KB of ~400 KB).
+  const output = new Output(process.stdout);
+  await output.write(`${JSON.stringify(document, null, 2)}\n`);
+  await output.end();
   return 0;
 }

@@ -109,7 +109,7 @@ function operation(route: Route<any>): object {
           },
         }
       : {}),
-    responses: { ...responses, ...(secured || route.mode !== 'disabled' ? errorResponses(route) : {}) },
+    responses: { ...responses, ...errorResponses(route) },
     'x-mode': route.mode,
   };
 }

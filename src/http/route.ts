@@ -45,7 +45,9 @@ export interface Route<Body = unknown> {
  * path needs the token, a mode, a body, a session id, a query, a write).
  */
 export function errorCodesOf(route: Route<any>): ApiErrorCode[] {
-  const codes = new Set<ApiErrorCode>(['unauthorized', 'forbidden_host', 'forbidden_origin', 'method_not_allowed', 'internal_error']);
+  // Refused before routing: a foreign Host or Origin, headers over Node's limit (413); and the token on /api/v1.
+  const codes = new Set<ApiErrorCode>(['forbidden_host', 'forbidden_origin', 'payload_too_large', 'method_not_allowed', 'internal_error']);
+  if (route.path.startsWith('/api/v1/')) codes.add('unauthorized');
   if (route.mode !== 'disabled') codes.add('disabled');
   if (route.mode === 'full-automation') ['read_only', 'overloaded'].forEach((code) => codes.add(code as ApiErrorCode));
   if (route.body) ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type'].forEach((code) => codes.add(code as ApiErrorCode));

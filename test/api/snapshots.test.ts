@@ -22,7 +22,7 @@ async function appendWhileStopped(dataDir: string, count: number): Promise<void>
   const store = await EventLog.open(new LevelBackend(logDirectory(dataDir)));
   for (let index = 0; index < count; index += 1) {
     const data = { title: `Tail ${index}`, kind: 'Other', status: 'draft', accent: 'default', tags: [], notes: '', client: null, projectPath: null };
-    await store.append(`session_01TAIL0000000000000000000${index}`.slice(0, 34), 0, [{ type: 'SessionCreated', data }], { at: new Date().toISOString(), requestId: 'tail', actor: 'test' });
+    await store.append(`session_01TA000000000000000000000${index}`.slice(0, 34), 0, [{ type: 'SessionCreated', data }], { at: new Date().toISOString(), requestId: 'tail', actor: 'test' });
   }
   await store.close();
 }

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config';
 import type { Logger } from '../../src/log';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server';
 import { readTokenFile } from '../../src/token';
+import { conformance } from './conformance';
 import { httpCall, type HttpOptions, type HttpResponse } from './http';
 
 export interface TestServer {
@@ -19,7 +20,11 @@ export interface TestServer {
   logs: string[];
   /** A request to `path` under /api/v1, with the token unless `token` says otherwise (null: none). */
   api(method: string, path: string, options?: HttpOptions & { token?: string | null }): Promise<HttpResponse>;
-  /** A request to a path from the server's root. */
+  /**
+   * A request to a path from the server's root. Every response that `api` and `call` receive is
+   * checked against the OpenAPI document (test/helpers/conformance.ts): a status the document does
+   * not give that operation, or a body that does not match its schema, fails the test.
+   */
   call(method: string, path: string, options?: HttpOptions): Promise<HttpResponse>;
   stop(): Promise<void>;
   /** Stops the server and removes its data directory. */
@@ -39,7 +44,12 @@ export async function startTestServer(
   const logger: Logger = { log: (level, message, fields) => logs.push(JSON.stringify({ level, message, ...fields })) };
   const server = await startServer(config, { logger, ...options });
   const token = config.token ?? readTokenFile(config.tokenFile);
-  const call = (method: string, path: string, callOptions: HttpOptions = {}) => httpCall(`${server.origin}${path}`, method, callOptions);
+  const documented = conformance();
+  const call = async (method: string, path: string, callOptions: HttpOptions = {}) => {
+    const response = await httpCall(`${server.origin}${path}`, method, callOptions);
+    documented.check(method, path, response);
+    return response;
+  };
   return {
     server,
     config,

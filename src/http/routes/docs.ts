@@ -84,7 +84,7 @@ export function docsRoutes(services: Services, allRoutes: () => readonly Route<a
       path: '/docs/assets/:name',
       mode: 'disabled',
       summary: "The documentation page's renderer (Swagger UI)",
-      responses: { 200: { description: 'A stylesheet or script', contentType: 'text/javascript' } },
+      responses: { 200: { description: 'A stylesheet (text/css) or a script (text/javascript)', contentType: 'text/*' } },
       errors: ['not_found'],
       async handle(ctx) {
         const type = Object.hasOwn(rendererAssets, ctx.params.name) ? rendererAssets[ctx.params.name] : undefined;

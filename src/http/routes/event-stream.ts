@@ -46,6 +46,7 @@ export function eventStreamRoutes(services: Services, settings: StreamSettings) 
       summary: 'Committed events as they land (Server-Sent Events), resumable with Last-Event-ID',
       query: { ...eventFilterParameters, after: { description: 'Resume after this log position.', schema: { type: 'integer', minimum: 0 } } },
       headers: { 'Last-Event-ID': { description: 'Resume after this log position (wins over ?after=).', schema: { type: 'string' } } },
+      errors: ['invalid_request'],
       responses: {
         200: {
           description: 'Server-Sent Events: `id:` the position, `event:` the type, `data:` the event; SessionFocusRequested notices (no id); `: heartbeat` comments',
