@@ -23,6 +23,8 @@ export interface Config {
   streamMaxBufferedBytes: number;
   /** New events after which the read models are snapshotted again (also at shutdown). */
   snapshotEveryEvents: number;
+  /** Appends waiting for the next group commit beyond which writes are refused with 503 overloaded. */
+  maxQueuedWrites: number;
   /** What `POST /sessions/{id}/open` runs: an absolute path or a name on PATH; null: the platform's. */
   opener: string | null;
   dangerouslyListenOnNetwork: boolean;
@@ -35,7 +37,7 @@ export const DEFAULT_HOST = 'localhost';
 const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'opener', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'maxQueuedWrites', 'opener', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -50,6 +52,7 @@ const configSchema = {
     streamHeartbeatMs: { type: 'integer', minimum: 10, maximum: 3600000 },
     streamMaxBufferedBytes: { type: 'integer', minimum: 1024 },
     snapshotEveryEvents: { type: 'integer', minimum: 1 },
+    maxQueuedWrites: { type: 'integer', minimum: 1 },
     opener: { type: ['string', 'null'], minLength: 1 },
     dangerouslyListenOnNetwork: { type: 'boolean' },
   },
@@ -102,6 +105,7 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     streamHeartbeatMs: 15000,
     streamMaxBufferedBytes: 1048576,
     snapshotEveryEvents: 10000,
+    maxQueuedWrites: 1000,
     opener: null,
     dangerouslyListenOnNetwork: false,
   };

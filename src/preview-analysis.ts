@@ -6,6 +6,7 @@ import type { Waveforms } from './audio/waveforms';
 import { decideRecordAnalysis, type AnalysisOutcome } from './commands/record-analysis';
 import { runSessionCommand, type SessionCommandDeps } from './commands/session-command';
 import type { Logger } from './log';
+import { ApiError } from './errors';
 import { allows, type ModeState } from './modes';
 
 /** The waveform resolution analysed when a variant is attached: the default of GET /waveform. */
@@ -37,18 +38,22 @@ export class PreviewAnalysis {
         },
       )
       .then((outcome) => this.record(sessionId, outcome, causationId))
-      .catch((error: Error) => this.deps.logger.log('warn', 'preview analysis not recorded', { sessionId, variantId: variant.id, error: error.message }));
+      .catch((error: Error) => this.deps.logger.log('warn', 'preview analysis failed', { sessionId, variantId: variant.id, error: error.message }));
   }
 
-  /** Records an outcome found on the request path (a file gone missing), if writes are allowed. */
+  /**
+   * Records an outcome, if writes are allowed. Best effort: a status the log cannot take now (the
+   * session was deleted, the writer is overloaded or failing) is logged, and found again by the
+   * next request or analysis; the request that found it is answered all the same.
+   */
   async record(sessionId: string, outcome: AnalysisOutcome, causationId?: string): Promise<void> {
     if (!allows(this.deps.modes.effective(), 'full-automation')) return;
     const meta: EventMeta = { at: this.deps.now().toISOString(), requestId: `analysis-${randomUUID()}`, actor: 'sessiondock', ...(causationId ? { causationId } : {}) };
     try {
       await runSessionCommand(this.deps, { sessionId, precondition: undefined, decide: (state) => decideRecordAnalysis(state, outcome), meta });
     } catch (error) {
-      // The session may have been deleted meanwhile: then there is nothing to record.
-      if (!(error instanceof Error && 'code' in error && error.code === 'not_found')) throw error;
+      if (error instanceof ApiError && error.code === 'not_found') return;
+      this.deps.logger.log('warn', 'preview status not recorded', { sessionId, variantId: outcome.variantId, error: (error as Error).message });
     }
   }
 }

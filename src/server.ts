@@ -67,7 +67,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const logger = options.logger ?? stderrLogger;
   const hosts = hostsFor(config.host, config.dangerouslyListenOnNetwork);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)));
+  const store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)), { maxQueuedAppends: config.maxQueuedWrites });
   // What has been started, stopped in reverse order on shutdown or when a later step fails.
   const started: Array<{ stop(): void | Promise<void> }> = [{ stop: () => store.close() }];
   const stopAll = async () => {

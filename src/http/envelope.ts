@@ -14,6 +14,7 @@ export function toApiError(error: unknown): ApiError {
   if (isAudioError(error, 'AUDIO_FILE_MISSING')) return new ApiError('not_found', 'The preview file is missing: it was moved or deleted.');
   if (isAudioError(error, 'AUDIO_FILE_UNREADABLE')) return new ApiError('not_found', 'The preview file cannot be read.');
   if (isAudioError(error)) return new ApiError('unsupported_audio', `The audio file cannot be decoded: ${error.message}.`);
+  if (isStoreError(error, 'STORE_OVERLOADED')) return new ApiError('overloaded', 'Too many writes are waiting: try again shortly.', undefined, { 'Retry-After': '1' });
   if (isStoreError(error, 'STORE_CLOSED')) return new ApiError('overloaded', 'The server is shutting down.', undefined, { 'Retry-After': '1' });
   return new ApiError('internal_error');
 }

@@ -1,4 +1,4 @@
-import type { EventMeta } from '../../events/envelope';
+import type { EventMeta, NewEvent } from '../../events/envelope';
 import { ImportFinished, ImportItemProcessed, type ImportItemProcessedData } from '../../events/imports';
 import type { ImportRecord, ImportsProjection } from '../../projections/imports';
 import type { ProjectPathsProjection } from '../../projections/project-paths';
@@ -7,7 +7,7 @@ import { decideImportItem } from '../commands/import-item';
 import { importedSessionId } from '../ids';
 import type { Logger } from '../log';
 import type { PreviewAnalysis } from '../preview-analysis';
-import { isStoreError } from '../store';
+import { isStoreError, type ExpectedVersion } from '../store';
 import { ItemFailure, planItem } from './plan';
 
 export interface ImportRunnerDeps extends CommitDeps {
@@ -21,6 +21,10 @@ export interface ImportRunnerDeps extends CommitDeps {
 /** Items worked on at once: their small appends share the log's group commits, and no one batch holds the writer. */
 const CONCURRENCY = 8;
 const PROGRESS_EVERY_MS = 1000;
+/** How long the import steps back when the log is overloaded, before trying the same append again. */
+const OVERLOAD_BACKOFF_MS = 100;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs imports one after another, each item as its own small append: the session (with its
@@ -78,8 +82,21 @@ export class ImportRunner {
     await Promise.all(inFlight);
     if (failure) throw failure;
     if (this.stopping) return;
-    await commit(this.deps, record.importId, 'any', [{ type: ImportFinished.type, data: {} }], this.metaFor(record));
+    await this.commitGivingWay(record.importId, 'any', [{ type: ImportFinished.type, data: {} }], this.metaFor(record));
     this.deps.logger.log('info', 'import finished', this.deps.imports.summary(record, this.deps.now()));
+  }
+
+  /** The import gives way to interactive writers: an append the overloaded log refuses is tried again a little later. */
+  private async commitGivingWay(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<void> {
+    for (;;) {
+      try {
+        await commit(this.deps, streamId, expectedVersion, events, meta);
+        return;
+      } catch (error) {
+        if (!isStoreError(error, 'STORE_OVERLOADED')) throw error;
+        await pause(OVERLOAD_BACKOFF_MS);
+      }
+    }
   }
 
   private metaFor(record: ImportRecord): EventMeta {
@@ -88,7 +105,7 @@ export class ImportRunner {
 
   private async processItem(record: ImportRecord, index: number): Promise<void> {
     const outcome = await this.outcomeOf(record, index);
-    await commit(this.deps, record.importId, 'any', [{ type: ImportItemProcessed.type, data: { index, ...outcome } }], this.metaFor(record));
+    await this.commitGivingWay(record.importId, 'any', [{ type: ImportItemProcessed.type, data: { index, ...outcome } }], this.metaFor(record));
   }
 
   private async outcomeOf(record: ImportRecord, index: number): Promise<Omit<ImportItemProcessedData, 'index'>> {
@@ -105,7 +122,7 @@ export class ImportRunner {
     }
     const events = decideImportItem(plan);
     try {
-      await commit(this.deps, sessionId, 0, events, this.metaFor(record));
+      await this.commitGivingWay(sessionId, 0, events, this.metaFor(record));
     } catch (error) {
       if (isStoreError(error, 'STORE_INVALID_EVENT')) return { outcome: 'failed', reason: `the item does not make a valid session: ${error.message}` };
       if (!isStoreError(error, 'STORE_VERSION_CONFLICT')) throw error;

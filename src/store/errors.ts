@@ -4,6 +4,7 @@ export type StoreErrorCode =
   | 'STORE_INVALID_EVENT' // an event or its meta breaks its schema
   | 'STORE_LOCKED' // another process holds the log
   | 'STORE_WRITE_FAILED' // the disk refused the batch (ENOSPC, EIO ...): nothing of it was stored
+  | 'STORE_OVERLOADED' // too many appends are waiting for the next commit: try again later
   | 'STORE_CLOSED'; // the log is closed or closing
 
 export class StoreError extends Error {

@@ -31,21 +31,38 @@ interface PendingAppend {
  * than one per request. Each append in a batch is checked against its expected version on its
  * own: a conflict rejects that append only.
  */
+export interface EventLogOptions {
+  /** Appends waiting for the next batch beyond which an append is refused (STORE_OVERLOADED). */
+  maxQueuedAppends?: number;
+  /** Bytes of event JSON waiting for the next batch beyond which an append is refused. */
+  maxQueuedBytes?: number;
+}
+
+const DEFAULT_MAX_QUEUED_APPENDS = 1000;
+const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
 export class EventLog implements EventStore {
   private readonly committed = new Subject<StoredEvent>();
   private queue: PendingAppend[] = [];
+  private queuedBytes = 0;
   private flushing: Promise<void> | null = null;
   private closed = false;
+  private readonly maxQueuedAppends: number;
+  private readonly maxQueuedBytes: number;
 
   private constructor(
     private readonly backend: LogBackend,
     private logHead: LogHead,
     private readonly streamVersions: Map<string, number>,
-  ) {}
+    options: EventLogOptions,
+  ) {
+    this.maxQueuedAppends = options.maxQueuedAppends ?? DEFAULT_MAX_QUEUED_APPENDS;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+  }
 
-  static async open(backend: LogBackend): Promise<EventLog> {
+  static async open(backend: LogBackend, options: EventLogOptions = {}): Promise<EventLog> {
     const { head, streamVersions } = await backend.load();
-    return new EventLog(backend, head, streamVersions);
+    return new EventLog(backend, head, streamVersions, options);
   }
 
   append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult> {
@@ -60,6 +77,12 @@ export class EventLog implements EventStore {
       dataJson: JSON.stringify(event.data),
     }));
     const metaJson = JSON.stringify(meta);
+    const bytes = pending.reduce((sum, event) => sum + event.dataJson.length, metaJson.length);
+    // The queue is what a burst of writers can make the server hold: bounded, in appends and bytes.
+    if (this.queue.length >= this.maxQueuedAppends || (this.queue.length > 0 && this.queuedBytes + bytes > this.maxQueuedBytes)) {
+      return Promise.reject(new StoreError('STORE_OVERLOADED', `${this.queue.length} appends are waiting for the next commit`, { streamId }));
+    }
+    this.queuedBytes += bytes;
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ streamId, expectedVersion, events: pending, meta, metaJson, resolve, reject });
       this.flushing ??= this.flush();
@@ -75,6 +98,7 @@ export class EventLog implements EventStore {
       await nextTurn();
       const batch = this.queue;
       this.queue = [];
+      this.queuedBytes = 0;
       await this.commit(batch);
     } while (this.queue.length > 0);
     this.flushing = null;
