@@ -22,6 +22,13 @@ export function hostsFor(host: string, dangerouslyListenOnNetwork: boolean): str
   return host === 'localhost' ? ['127.0.0.1', '::1'] : [host];
 }
 
+const SERVER_OPTIONS = {
+  // A request without Host reaches the Host guard, which answers with the envelope (403), not Node's bare 400.
+  requireHostHeader: false,
+  // headersTimeout and requestTimeout are enforced when Node checks connections: every second, not every 30.
+  connectionsCheckingInterval: 1000,
+};
+
 /**
  * Listens on every host on one port. With port 0 the first host picks a free port and the others
  * follow it; if another process holds that port on a later host, the whole attempt starts again.
@@ -32,7 +39,9 @@ export async function listenAll(hosts: string[], port: number, handler: RequestL
     let chosen = port;
     try {
       for (const [index, host] of hosts.entries()) {
-        const server = createServer(handler);
+        const server = createServer(SERVER_OPTIONS, handler);
+        // An Expect other than 100-continue is answered by the API like any request, not by Node's bare 417.
+        server.on('checkExpectation', handler);
         configure(server);
         try {
           await listen(server, chosen, host);

@@ -57,7 +57,8 @@ export function routeTable(services: Services, stream: StreamSettings): Route<an
  */
 export function createApp({ services, stream, tokens, logger, allowedOrigins, extraHost }: AppOptions): Koa {
   const app = new Koa();
-  const router = new Router();
+  // Paths are matched as written: `/API/V1/...` is not another spelling of a route.
+  const router = new Router({ sensitive: true });
   mountRoutes(router, routeTable(services, stream), services.modes);
   const checks: Array<(ctx: Context) => 'answered' | void> = [guards({ port: services.port, allowedOrigins, extraHost }), bearerAuth(tokens, API_PREFIX)];
 

@@ -10,7 +10,9 @@ const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
  */
 export function bearerAuth(tokens: TokenCheck, prefix: string) {
   return (ctx: Context): void => {
-    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return;
+    // Compared without case: no spelling of the prefix may reach a route without the token.
+    const path = ctx.path.toLowerCase();
+    if (path !== prefix && !path.startsWith(`${prefix}/`)) return;
     const match = BEARER.exec(ctx.get('Authorization'));
     if (!match || !tokens.matches(match[1])) throw new ApiError('unauthorized');
     ctx.state.actor = tokens.fingerprint();

@@ -68,8 +68,8 @@ export class Conformance {
       .sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))
       .map((template) => ({
         template,
-        // As the router matches: case-insensitive, one optional trailing slash, a parameter is one non-empty segment.
-        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?$`, 'i'),
+        // As the router matches: case-sensitive, one optional trailing slash, a parameter is one non-empty segment.
+        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}/?$`),
       }));
   }
 

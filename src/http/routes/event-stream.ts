@@ -56,6 +56,13 @@ export function eventStreamRoutes(services: Services, settings: StreamSettings) 
       async handle(ctx) {
         const filter = eventFilter(ctx);
         let position = startAfter(ctx, services.store.head().position);
+        if (ctx.method === 'HEAD') {
+          // The headers a stream would start with, and nothing else: a HEAD never becomes a client.
+          ctx.status = 200;
+          ctx.type = 'text/event-stream; charset=utf-8';
+          ctx.set('Cache-Control', 'no-store');
+          return;
+        }
         const { req, res } = ctx;
         ctx.status = 200;
         ctx.respond = false;
