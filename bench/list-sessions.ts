@@ -56,7 +56,8 @@ const TARGET_P50_RATIO = 3;
 const TARGET_RSS_MB = 400;
 /** The server's default meaning of recent=true (config recentDays). */
 const RECENT_DAYS = 30;
-const SEED_CHUNK = 2000;
+/** At most this many appends wait for one commit (the log refuses more: its queue is bounded). */
+const SEED_CHUNK = 500;
 const APPLY_BATCH = 100;
 
 const meta = (at: string): EventMeta => ({ at, requestId: 'seed', actor: 'bench' });

@@ -582,7 +582,7 @@ async function main(): Promise<number> {
       events: { type: 'string', default: '1000000' },
       sessions: { type: 'string', default: '100000' },
       rounds: { type: 'string', default: '3' },
-      window: { type: 'string', default: '2000' },
+      window: { type: 'string', default: '1000' },
       seed: { type: 'string', default: '20240607' },
       'data-dir': { type: 'string' },
       keep: { type: 'boolean', default: false },

@@ -1,7 +1,10 @@
 import type { StoredEvent } from '../events/envelope';
 import type { Projection } from './runner';
+import { PostingList } from './posting-list';
+import { firstInOrder } from './first-in-order';
 import { foldText, searchTextOf } from './search-text';
 import { evolveSession, type SessionState } from './session-state';
+import { SlotBitmap } from './slot-bitmap';
 import { SortedIndex } from './sorted-index';
 import { TermIndex } from './term-index';
 
@@ -28,17 +31,6 @@ export interface Page<T> {
   total: number;
 }
 
-/** A query's filters: where to look (the smallest index that holds every match) and how to test. */
-interface QueryFilter {
-  candidates: Iterable<string>;
-  /** The candidates are exactly the matches (the index was the whole filter). */
-  candidatesMatch: boolean;
-  /** Whether any id matches. */
-  passes(id: string): boolean;
-  /** Whether a candidate matches, skipping what its index already guarantees. */
-  candidatePasses(id: string): boolean;
-}
-
 export interface TagCount {
   tag: string;
   count: number;
@@ -46,28 +38,45 @@ export interface TagCount {
 
 type Segment = { index: SortedIndex<SessionState>; direction: Direction };
 
-interface Entry {
-  state: SessionState;
-  text: string;
+/** A filtered query's matches: how many, which (slots, ascending), and a test for the walk of an order. */
+interface Matches {
+  total: number;
+  slots(): ArrayLike<number>;
+  passes(state: SessionState, slot: number): boolean;
 }
 
+/** What a kind or tag nobody holds matches: never changed. */
+const NO_SESSIONS = new PostingList();
+/**
+ * Testing a term on a candidate (building its search text, then a substring search) costs about
+ * as much as marking this many slots of the term index's lists.
+ */
+const SCAN_COST = 256;
+/** A run of letters and digits: every run of a term lies inside one token of a text that holds the term. */
+const RUN = /[\p{L}\p{N}]+/gu;
 
 /**
  * The sessions read model: every live session by id, with the indexes that answer §5.3 without
- * scanning: by tag, by kind, a folded search text, and one sorted index per order. The fold keeps
- * them current; a query only reads them.
+ * scanning: by tag, by kind, by word, and one sorted index per order. The fold keeps them current;
+ * a query only reads them. Each session has a slot (a small integer, reused after a delete) so that
+ * the tag, kind and word lists are typed arrays and a query intersects them in bitmaps.
  */
 export class SessionsProjection implements Projection {
   readonly name = 'sessions';
   readonly version = 2;
-  private readonly entries = new Map<string, Entry>();
-  private readonly byTag = new Map<string, Set<string>>();
+  private readonly slotOf = new Map<string, number>();
+  private readonly states: Array<SessionState | undefined> = [];
+  private readonly freeSlots: number[] = [];
+  /** Each slot's title as the title order compares it, so sorting a few hundred matches folds none. */
+  private readonly foldedTitles: string[] = [];
+  private readonly byTag = new Map<string, PostingList>();
   private readonly tagSpellings = new Map<string, Map<string, number>>();
-  private readonly byKind = new Map<string, Set<string>>();
-  private readonly terms = new TermIndex(() => Array.from(this.entries, ([id, entry]): [string, string] => [id, entry.text]));
-  private readonly states = () => Array.from(this.entries.values(), (entry) => entry.state);
+  private readonly byKind = new Map<string, PostingList>();
+  private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slotOf.get(id)!, idAt: (slot) => this.states[slot]!.id });
+  /** Scratch bitmaps for a query's filters: list() is synchronous, so one set serves every request. */
+  private readonly bitmaps: SlotBitmap[] = [];
   private readonly indexFor = (fields: Array<keyof SessionState>, keyOf: (session: SessionState) => string | null) =>
-    new SortedIndex<SessionState>(fields, keyOf, this.states);
+    new SortedIndex<SessionState>(fields, keyOf, () => this.all());
   private readonly sorted = {
     title: this.indexFor(['title'], (session) => foldText(session.title)),
     kind: this.indexFor(['kind'], (session) => foldText(session.kind)),
@@ -82,109 +91,165 @@ export class SessionsProjection implements Projection {
 
   apply(event: StoredEvent): void {
     if (!event.streamId.startsWith('session_')) return;
-    const before = this.entries.get(event.streamId)?.state;
+    const before = this.get(event.streamId);
     this.replace(event.streamId, before, evolveSession(before, event));
   }
 
   /** The live sessions, by id: the whole model, since every index is derived from them. */
   snapshot(): SessionState[] {
-    return [...this.entries.values()].map((entry) => entry.state).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...this.all()].sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   restore(data: unknown): void {
     for (const state of data as SessionState[]) this.replace(state.id, undefined, state);
   }
 
-  /** Moves one session from `before` to `after` in the map and in every index. */
+  /** Moves one session from `before` to `after` in its slot and in every index. */
   private replace(id: string, before: SessionState | undefined, after: SessionState | undefined): void {
+    let slot = this.slotOf.get(id);
+    if (slot === undefined) {
+      if (!after) return;
+      slot = this.freeSlots.pop() ?? this.states.length;
+      this.slotOf.set(id, slot);
+    }
     for (const index of Object.values(this.sorted)) index.update(before, after);
-    if (before?.kind !== after?.kind) this.reindexSet(this.byKind, id, before && [before.kind], after && [after.kind]);
+    if (before?.kind !== after?.kind) this.reindex(this.byKind, slot, before && [before.kind], after && [after.kind]);
     if (before?.tags !== after?.tags) {
-      this.reindexSet(this.byTag, id, before?.tags, after?.tags);
+      this.reindex(this.byTag, slot, before?.tags, after?.tags);
       this.countSpellings(before?.tags ?? [], -1);
       this.countSpellings(after?.tags ?? [], 1);
     }
-    const oldText = this.entries.get(id)?.text;
     const unchangedText = before && after && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
-    const newText = after && (unchangedText ? oldText : searchTextOf(after));
-    if (!unchangedText) this.terms.update(id, oldText, newText);
-    if (after) this.entries.set(id, { state: after, text: newText! });
-    else this.entries.delete(id);
+    // The texts are not kept (they would double the notes in memory): rebuilt for the index only.
+    if (!unchangedText && this.terms.built) this.terms.update(id, before && searchTextOf(before), after && searchTextOf(after));
+    if (after && before?.title !== after.title) this.foldedTitles[slot] = foldText(after.title);
+    this.states[slot] = after;
+    if (!after) {
+      this.slotOf.delete(id);
+      this.freeSlots.push(slot);
+    }
+  }
+
+  /** Each live session's search text, made one at a time: the index is built without holding them all. */
+  private *searchTexts(): Generator<[string, string]> {
+    for (const state of this.all()) yield [state.id, searchTextOf(state)];
   }
 
   get(id: string): SessionState | undefined {
-    return this.entries.get(id)?.state;
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.states[slot];
   }
 
   count(): number {
-    return this.entries.size;
+    return this.slotOf.size;
   }
 
   /** Every live session, in no particular order. */
   *all(): IterableIterator<SessionState> {
-    for (const entry of this.entries.values()) yield entry.state;
+    for (const state of this.states) if (state) yield state;
   }
 
   list(query: SessionQuery): Page<SessionState> {
     const segments = this.plan(query.sort, query.order);
-    const filter = this.filter(query);
-    if (filter === null) return { items: this.page(this.walk(segments), query), total: this.entries.size };
-    const matches: string[] = [];
-    for (const id of filter.candidates) if (filter.candidatesMatch || filter.candidatePasses(id)) matches.push(id);
-    // Few matches: sort them. Many: walk the order, testing each id, until the page is full.
-    const ordered = matches.length < this.entries.size / 16 ? this.inOrder(matches, segments) : this.walk(segments, filter.passes);
-    return { items: this.page(ordered, query), total: matches.length };
+    const matches = this.matches(query);
+    if (matches === null) return { items: this.page(this.walk(segments), query), total: this.slotOf.size };
+    // Few matches: sort them. Many: walk the order, testing each session, until the page is full.
+    const ordered = matches.total < this.slotOf.size / 16 ? this.inOrder(matches.slots(), segments, query.offset + query.limit) : this.walk(segments, matches.passes);
+    return { items: this.page(ordered, query), total: matches.total };
   }
 
   /** Tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
   tagCounts(): TagCount[] {
     const counts: TagCount[] = [];
-    for (const [key, ids] of this.byTag) {
+    for (const [key, slots] of this.byTag) {
       const spellings = [...this.tagSpellings.get(key)!].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
-      counts.push({ tag: spellings[0][0], count: ids.size });
+      counts.push({ tag: spellings[0][0], count: slots.size });
     }
     return counts.sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
   }
 
-  /**
-   * The query's filters as candidates (from the smallest index that holds every match) and a test
-   * for any id; `candidatesMatch` when the index alone was the whole filter. Null: no filter at all.
-   */
-  private filter(query: SessionQuery): QueryFilter | null {
+  /** The sessions that pass the query's filters; null: no filter at all. */
+  private matches(query: SessionQuery): Matches | null {
     const { terms, openedSince } = query;
-    const sets: Array<ReadonlySet<string>> = [];
-    if (query.kind !== null) sets.push(this.byKind.get(query.kind) ?? new Set());
-    for (const tag of query.tags) sets.push(this.byTag.get(tag) ?? new Set());
-    if (sets.length === 0 && terms.length === 0 && openedSince === null) return null;
-    // A term becomes a set of its own when the term index can name its sessions more cheaply
-    // than testing the candidates already in hand; the other terms are tested on each candidate.
+    // Each filter is a union of slot lists (one list for a kind or a tag, one per token for a word).
+    const filters: PostingList[][] = [];
+    if (query.kind !== null) filters.push([this.byKind.get(query.kind) ?? NO_SESSIONS]);
+    for (const tag of query.tags) filters.push([this.byTag.get(tag) ?? NO_SESSIONS]);
+    if (filters.length === 0 && terms.length === 0 && openedSince === null) return null;
+    const sizeOf = (lists: PostingList[]) => lists.reduce((sum, list) => sum + list.size, 0);
+    // A term becomes a filter when its lists are cheaper to mark than testing the candidates
+    // already in hand; the other terms are tested on each candidate. A term with other characters
+    // than letters and digits is always tested, its longest word narrowing the candidates first.
     const scannedTerms: string[] = [];
     for (const term of terms) {
-      const budget = Math.min(this.entries.size / 4, ...sets.map((set) => set.size * 4));
-      const holders = this.terms.sessionsContaining(term, budget);
-      if (holders) sets.push(holders);
-      else scannedTerms.push(term);
+      const budget = Math.min(...filters.map((lists) => sizeOf(lists) * SCAN_COST));
+      const word = (term.match(RUN) ?? []).reduce((longest, run) => (run.length > longest.length ? run : longest), '');
+      const lists = word === '' ? undefined : this.terms.postingsContaining(word, budget);
+      if (lists) filters.push(lists);
+      if (!lists || word !== term) scannedTerms.push(term);
     }
-    // Smallest first: most candidates fail on the first sets they are tested against.
-    sets.sort((a, b) => a.size - b.size);
-    const test = (id: string, firstSet: number, checkOpened: boolean) => {
-      for (let index = firstSet; index < sets.length; index += 1) if (!sets[index].has(id)) return false;
-      if (!(checkOpened && openedSince !== null) && scannedTerms.length === 0) return true;
-      const entry = this.entries.get(id)!;
-      if (checkOpened && openedSince !== null && (entry.state.lastOpened === null || entry.state.lastOpened < openedSince)) return false;
-      for (const term of scannedTerms) if (!entry.text.includes(term)) return false;
-      return true;
+    if (filters.length === 0 && scannedTerms.length === 0) return this.openedSince(openedSince!);
+    const scanned = (state: SessionState) => {
+      if (openedSince !== null && (state.lastOpened === null || state.lastOpened < openedSince)) return false;
+      if (scannedTerms.length === 0) return true;
+      const text = searchTextOf(state);
+      return scannedTerms.every((term) => text.includes(term));
     };
-    const passes = (id: string) => test(id, 0, true);
-    if (sets.length > 0) {
-      const candidatesMatch = sets.length === 1 && scannedTerms.length === 0 && openedSince === null;
-      return { candidates: sets[0], candidatesMatch, passes, candidatePasses: (id) => test(id, 1, true) };
-    }
-    // Opened since the cut-off: a range of the lastOpened index, which is the filter itself when alone.
-    if (openedSince !== null) {
-      return { candidates: this.sorted.opened.from(openedSince), candidatesMatch: scannedTerms.length === 0, passes, candidatePasses: (id) => test(id, 0, false) };
-    }
-    return { candidates: this.entries.keys(), candidatesMatch: false, passes, candidatePasses: passes };
+    let listed: number[];
+    if (filters.length > 0) listed = this.inEvery(filters.sort((a, b) => sizeOf(a) - sizeOf(b)));
+    else listed = openedSince === null ? this.liveSlots() : this.slotsOf(this.sorted.opened.from(openedSince));
+    const found = openedSince === null && scannedTerms.length === 0 ? listed : listed.filter((slot) => scanned(this.states[slot]!));
+    // Marked only when the order is walked: sorting few matches needs no test.
+    let matched: SlotBitmap | undefined;
+    const marked = () => {
+      const bitmap = this.scratch(0);
+      bitmap.mark(found);
+      return bitmap;
+    };
+    return { total: found.length, slots: () => found, passes: (_state, slot) => (matched ??= marked()).has(slot) };
+  }
+
+  /**
+   * The slots in every filter (each a union of lists), smallest filter first: its slots are the
+   * candidates, the others are tested as bitmaps (a large list's own, else one marked for this query).
+   */
+  private inEvery(filters: PostingList[][]): number[] {
+    const [first, ...others] = filters;
+    const tested = others.map((lists, index) => (lists.length === 1 && lists[0].bitmap()) || this.marked(lists, index + 1));
+    return first.length === 1 ? first[0].matching(tested) : this.marked(first, 0).slotsAlsoIn(tested);
+  }
+
+  /** recent=true alone: the sessions opened since the cut-off, counted without gathering them. */
+  private openedSince(cutOff: string): Matches {
+    return {
+      total: this.sorted.opened.countFrom(cutOff),
+      slots: () => this.slotsOf(this.sorted.opened.from(cutOff)),
+      passes: (state) => state.lastOpened !== null && state.lastOpened >= cutOff,
+    };
+  }
+
+  /** Scratch bitmap `number`, cleared. */
+  private scratch(number: number): SlotBitmap {
+    const bitmap = (this.bitmaps[number] ??= new SlotBitmap());
+    bitmap.reset(this.states.length);
+    return bitmap;
+  }
+
+  /** Scratch bitmap `number` with the union of `lists` marked. */
+  private marked(lists: readonly PostingList[], number: number): SlotBitmap {
+    const bitmap = this.scratch(number);
+    for (const list of lists) list.markInto(bitmap);
+    return bitmap;
+  }
+
+  private liveSlots(): number[] {
+    const slots: number[] = [];
+    this.states.forEach((state, slot) => state && slots.push(slot));
+    return slots;
+  }
+
+  private slotsOf(ids: readonly string[]): number[] {
+    return ids.map((id) => this.slotOf.get(id)!);
   }
 
   /** The indexes to walk, in turn, for a sort and order (§5.3). */
@@ -213,60 +278,79 @@ export class SessionsProjection implements Projection {
     }
   }
 
-  private *walk(segments: Segment[], passes?: (id: string) => boolean): Generator<string> {
+  private *walk(segments: Segment[], passes?: Matches['passes']): Generator<SessionState> {
     for (const { index, direction } of segments) {
-      for (const id of index.walk(direction)) if (!passes || passes(id)) yield id;
+      for (const id of index.walk(direction)) {
+        const slot = this.slotOf.get(id)!;
+        const state = this.states[slot]!;
+        if (!passes || passes(state, slot)) yield state;
+      }
     }
   }
 
-  /** The ids in the same order as walking `segments`: each id's place is worked out once, then sorted. */
-  private inOrder(ids: string[], segments: Segment[]): string[] {
-    const places = ids.map((id) => {
-      const session = this.entries.get(id)!.state;
-      for (const [position, { index, direction }] of segments.entries()) {
-        const key = index.keyOf(session);
-        if (key !== null) return { id, position, key, sign: direction === 'asc' ? 1 : -1 };
+  /**
+   * The first `wanted` sessions in the order of walking `segments` (all of them when fewer): each
+   * one's place is worked out once, then compared.
+   */
+  private inOrder(slots: ArrayLike<number>, segments: Segment[], wanted: number): SessionState[] {
+    // Parallel arrays, not an object per match: this runs on every search.
+    const count = slots.length;
+    const sessions = new Array<SessionState>(count);
+    const positions = new Array<number>(count);
+    const keys = new Array<string>(count);
+    const signs = segments.map(({ direction }) => (direction === 'asc' ? 1 : -1));
+    for (let match = 0; match < count; match += 1) {
+      const session = (sessions[match] = this.states[slots[match]]!);
+      positions[match] = segments.length;
+      keys[match] = '';
+      for (let position = 0; position < segments.length; position += 1) {
+        const { index } = segments[position];
+        const key = index === this.sorted.title ? this.foldedTitles[slots[match]] : index.keyOf(session);
+        if (key === null) continue;
+        positions[match] = position;
+        keys[match] = key;
+        break;
       }
-      return { id, position: segments.length, key: '', sign: 1 };
-    });
-    places.sort((a, b) => {
-      if (a.position !== b.position) return a.position - b.position;
-      if (a.key !== b.key) return (a.key < b.key ? -1 : 1) * a.sign;
-      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-    });
-    return places.map((place) => place.id);
+    }
+    const compare = (a: number, b: number) => {
+      if (positions[a] !== positions[b]) return positions[a] - positions[b];
+      if (keys[a] !== keys[b]) return (keys[a] < keys[b] ? -1 : 1) * (signs[positions[a]] ?? 1);
+      const idA = sessions[a].id;
+      const idB = sessions[b].id;
+      return idA < idB ? -1 : idA > idB ? 1 : 0;
+    };
+    return (wanted * 4 < count ? firstInOrder(count, wanted, compare) : Array.from({ length: count }, (_, match) => match).sort(compare)).map((match) => sessions[match]);
   }
 
-
-  private page(ids: Iterable<string>, { offset, limit }: SessionQuery): SessionState[] {
+  private page(sessions: Iterable<SessionState>, { offset, limit }: SessionQuery): SessionState[] {
     const items: SessionState[] = [];
     let skipped = 0;
-    for (const id of ids) {
+    for (const session of sessions) {
       if (skipped < offset) {
         skipped += 1;
         continue;
       }
       if (items.length === limit) break;
-      items.push(this.entries.get(id)!.state);
+      items.push(session);
     }
     return items;
   }
 
-  /** Moves the session between the sets of a lower-cased index (kind, tags) by what changed. */
-  private reindexSet(index: Map<string, Set<string>>, id: string, before: readonly string[] = [], after: readonly string[] = []): void {
+  /** Moves the session between the lists of a lower-cased index (kind, tags) by what changed. */
+  private reindex(index: Map<string, PostingList>, slot: number, before: readonly string[] = [], after: readonly string[] = []): void {
     const newKeys = after.map((value) => value.toLowerCase());
     for (const value of before) {
       const key = value.toLowerCase();
       if (newKeys.includes(key)) continue;
-      const ids = index.get(key);
-      if (!ids) continue;
-      ids.delete(id);
-      if (ids.size === 0) index.delete(key);
+      const slots = index.get(key);
+      if (!slots) continue;
+      slots.delete(slot);
+      if (slots.size === 0) index.delete(key);
     }
     for (const key of newKeys) {
-      let ids = index.get(key);
-      if (!ids) index.set(key, (ids = new Set()));
-      ids.add(id);
+      let slots = index.get(key);
+      if (!slots) index.set(key, (slots = new PostingList()));
+      slots.add(slot);
     }
   }
 

@@ -70,6 +70,13 @@ export class SortedIndex<T extends { id: string }> {
     for (let index = run.length - 1; index >= 0; index -= 1) yield run[index];
   }
 
+  /** How many ids have a key of at least `lowest`: counted in the tree's leaves, nothing gathered. */
+  countFrom(lowest: string): number {
+    const tree = this.built();
+    const highest = tree.maxKey();
+    return highest === undefined ? 0 : tree.forRange(lowest, highest, true);
+  }
+
   /** Ids whose key is at least `lowest`, in ascending order. */
   from(lowest: string): string[] {
     const tree = this.built();

@@ -1,67 +1,105 @@
+import { PostingList } from './posting-list';
+
+/** How an index names sessions internally: small integers, so that its lists are typed arrays. */
+export interface Slots {
+  slotOf(id: string): number;
+  idAt(slot: number): string;
+}
+
 /**
  * Which sessions hold which words, for `q`. A term made of letters and digits only occurs in a
  * search text exactly when it occurs inside one of the text's runs of letters and digits: the
- * index maps each run (token) to its sessions, and each token's trigrams to the tokens, so the
- * tokens that contain such a term are found without scanning every session. Terms with other
+ * index maps each run (token) to its sessions' slots, and each token's trigrams to the tokens, so
+ * the tokens that contain such a term are found without scanning every session. Terms with other
  * characters are not indexed: the caller tests them on its candidates.
  */
 export class TermIndex {
-  private readonly sessionsByToken = new Map<string, Set<string>>();
+  private readonly sessionsByToken = new Map<string, PostingList>();
   private readonly tokensByTrigram = new Map<string, Set<string>>();
-  private built = false;
+  /** Terms already looked up, with their tokens' lists: valid until a token comes or goes. */
+  private readonly listsByTerm = new Map<string, PostingList[]>();
+  private isBuilt = false;
 
   /**
    * `all`: every session's id and text, to build the index from the first time a term is asked
    * for; until then updates cost nothing (a start-up replay does not pay for the index).
+   * `slots`: the owner's numbering of its sessions, so its queries read these lists directly.
    */
-  constructor(private readonly all: () => Iterable<[string, string]>) {}
+  constructor(
+    private readonly all: () => Iterable<[string, string]>,
+    private readonly slots: Slots = new OwnSlots(),
+  ) {}
+
+  /** Whether updates are being followed: until then the caller need not work out texts for them. */
+  get built(): boolean {
+    return this.isBuilt;
+  }
 
   /** Moves a session from the tokens of its old text to those of its new one (either may be absent). */
   update(id: string, before: string | undefined, after: string | undefined): void {
-    if (this.built) this.move(id, before, after);
+    if (this.isBuilt) this.move(this.slots.slotOf(id), before, after);
   }
 
-  private move(id: string, before: string | undefined, after: string | undefined): void {
+  private move(slot: number, before: string | undefined, after: string | undefined): void {
     const oldTokens = tokensOf(before);
     const newTokens = tokensOf(after);
     for (const token of oldTokens) {
       if (newTokens.has(token)) continue;
-      const ids = this.sessionsByToken.get(token)!;
-      ids.delete(id);
-      if (ids.size === 0) this.forget(token);
+      const slots = this.sessionsByToken.get(token)!;
+      slots.delete(slot);
+      if (slots.size === 0) this.forget(token);
     }
     for (const token of newTokens) {
       if (oldTokens.has(token)) continue;
-      let ids = this.sessionsByToken.get(token);
-      if (!ids) {
-        ids = new Set();
-        this.sessionsByToken.set(token, ids);
+      let slots = this.sessionsByToken.get(token);
+      if (!slots) {
+        slots = new PostingList();
+        this.sessionsByToken.set(token, slots);
+        this.listsByTerm.clear();
         for (const trigram of trigramsOf(token)) setIn(this.tokensByTrigram, trigram).add(token);
       }
-      ids.add(id);
+      slots.add(slot);
     }
   }
 
   /**
-   * The sessions whose text contains `term`, or undefined when they would be more than `budget`
-   * (the caller then tests its own, smaller candidates instead).
+   * The slots of the sessions whose text contains `term`, as lists to be united (a session may be
+   * in several), or undefined when together they hold more than `budget` (the caller then tests
+   * its own, smaller candidates instead) or the term is not a word.
    */
-  sessionsContaining(term: string, budget: number): ReadonlySet<string> | undefined {
+  postingsContaining(term: string, budget: number): PostingList[] | undefined {
     if (!WORD.test(term)) return undefined;
-    if (!this.built) {
-      for (const [id, text] of this.all()) this.move(id, undefined, text);
-      this.built = true;
+    if (!this.isBuilt) {
+      for (const [id, text] of this.all()) this.move(this.slots.slotOf(id), undefined, text);
+      this.isBuilt = true;
     }
-    const tokens = this.tokensContaining(term);
-    if (tokens.length === 1) return this.sessionsByToken.get(tokens[0])!;
+    const lists = this.listsContaining(term);
+    if (lists.length === 1) return lists;
     let size = 0;
-    for (const token of tokens) {
-      size += this.sessionsByToken.get(token)!.size;
+    for (const list of lists) {
+      size += list.size;
       if (size > budget) return undefined;
     }
+    return lists;
+  }
+
+  /** The same as a set of session ids. */
+  sessionsContaining(term: string, budget: number): ReadonlySet<string> | undefined {
+    const lists = this.postingsContaining(term, budget);
+    if (!lists) return undefined;
     const ids = new Set<string>();
-    for (const token of tokens) for (const id of this.sessionsByToken.get(token)!) ids.add(id);
+    for (const list of lists) for (const slot of list.matching([])) ids.add(this.slots.idAt(slot));
     return ids;
+  }
+
+  private listsContaining(term: string): PostingList[] {
+    let lists = this.listsByTerm.get(term);
+    if (!lists) {
+      if (this.listsByTerm.size >= TERM_CACHE_SIZE) this.listsByTerm.clear();
+      lists = this.tokensContaining(term).map((token) => this.sessionsByToken.get(token)!);
+      this.listsByTerm.set(term, lists);
+    }
+    return lists;
   }
 
   private tokensContaining(term: string): string[] {
@@ -74,6 +112,7 @@ export class TermIndex {
 
   private forget(token: string): void {
     this.sessionsByToken.delete(token);
+    this.listsByTerm.clear();
     for (const trigram of trigramsOf(token)) {
       const tokens = this.tokensByTrigram.get(trigram)!;
       tokens.delete(token);
@@ -82,6 +121,26 @@ export class TermIndex {
   }
 }
 
+/** Numbers handed out in order of first sight, for an index used on its own. */
+class OwnSlots implements Slots {
+  private readonly numbers = new Map<string, number>();
+  private readonly ids: string[] = [];
+
+  slotOf(id: string): number {
+    let slot = this.numbers.get(id);
+    if (slot === undefined) {
+      slot = this.ids.push(id) - 1;
+      this.numbers.set(id, slot);
+    }
+    return slot;
+  }
+
+  idAt(slot: number): string {
+    return this.ids[slot];
+  }
+}
+
+const TERM_CACHE_SIZE = 1000;
 const WORD = /^[\p{L}\p{N}]+$/u;
 const TOKEN = /[\p{L}\p{N}]+/gu;
 

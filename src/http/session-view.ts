@@ -55,3 +55,25 @@ export function toSession(state: SessionState, baseUrl: string): Session {
 }
 
 export const etagOf = (version: number) => `"${version}"`;
+
+/** How many sessions' JSON texts a route keeps: a few pages' worth, whatever is listed. */
+const JSON_CACHE_SIZE = 2000;
+
+/**
+ * Each session's Session resource as JSON text, kept while the session stays as it is: a list
+ * page is then its items' texts joined, not 50 objects built and serialised on every request.
+ * Keyed by the read model's state, which the fold replaces on every change, so a text can never
+ * outlive the version it was made from; the oldest texts go first once the cache is full.
+ */
+export class SessionJsonCache {
+  private readonly texts = new Map<SessionState, { baseUrl: string; json: string }>();
+
+  of(state: SessionState, baseUrl: string): string {
+    const cached = this.texts.get(state);
+    if (cached?.baseUrl === baseUrl) return cached.json;
+    const json = JSON.stringify(toSession(state, baseUrl));
+    if (this.texts.size >= JSON_CACHE_SIZE) this.texts.delete(this.texts.keys().next().value!);
+    this.texts.set(state, { baseUrl, json });
+    return json;
+  }
+}
