@@ -5,8 +5,12 @@
  * a SessionOpened within the last 60 days for about a fifth. Words are drawn with a Zipf-like
  * skew, as real vocabularies are, from a seeded generator: the same seed gives the same catalogue.
  */
-import type { SessionCreatedData, SessionUpdatedData } from '../events/sessions';
+import type { EventMeta } from '../events/envelope';
+import { SessionCreated, SessionOpened, SessionUpdated, type SessionCreatedData, type SessionUpdatedData } from '../events/sessions';
 import { newSessionData } from '../src/commands/create-session';
+import { newSessionId } from '../src/ids';
+import { openLevelStore } from '../src/store';
+import { isInterrupted, onCleanup } from './harness';
 
 export const WORDS = `
 ambient analog anthem arpeggio attack aurora autumn ballad bassline beat bells bittersweet blue
@@ -188,3 +192,40 @@ export function generateCatalogue(count: number, seed: number, now: number): See
 
 /** The session's fields after its update, if it had one. */
 export const finalFields = (session: SeedSession): SessionCreatedData => (session.update ? { ...session.created, ...session.update.data } : session.created);
+
+/** Sessions appended at once: group commit batches them, and they stay within the log's bounded queue. */
+export const SEED_CHUNK = 500;
+
+const seedMeta = (at: string): EventMeta => ({ at, requestId: 'seed', actor: 'bench' });
+
+/**
+ * Appends a catalogue to a new log through the real EventLog, SEED_CHUNK sessions at a time (each
+ * session's own events in order): the ids given, the events written, the chunks taken.
+ */
+export async function appendCatalogue(location: string, catalogue: readonly SeedSession[]): Promise<{ ids: string[]; events: number; batches: number }> {
+  const store = await openLevelStore(location);
+  const forget = onCleanup(() => store.close());
+  const ids: string[] = [];
+  let events = 0;
+  let batches = 0;
+  try {
+    for (let start = 0; start < catalogue.length; start += SEED_CHUNK) {
+      if (isInterrupted()) throw new Error('interrupted');
+      await Promise.all(
+        catalogue.slice(start, start + SEED_CHUNK).map(async (session) => {
+          const id = newSessionId();
+          ids.push(id);
+          let result = await store.append(id, 0, [{ type: SessionCreated.type, data: session.created }], seedMeta(session.createdAt));
+          if (session.update) result = await store.append(id, result.version, [{ type: SessionUpdated.type, data: session.update.data }], seedMeta(session.update.at));
+          if (session.openedAt) result = await store.append(id, result.version, [{ type: SessionOpened.type, data: {} }], seedMeta(session.openedAt));
+          events += result.version;
+        }),
+      );
+      batches += 1;
+    }
+  } finally {
+    forget();
+    await store.close();
+  }
+  return { ids, events, batches };
+}

@@ -30,8 +30,7 @@ import { SessionCreated, SessionOpened, SessionUpdated, type SessionUpdatedData 
 import { foldText, searchTextOf } from '../projections/search-text';
 import { SessionsProjection } from '../projections/sessions';
 import { newSessionId } from '../src/ids';
-import { openLevelStore } from '../src/store';
-import { DAWS, DAY_MS, finalFields, generateCatalogue, seededRandom, WORDS, type SeedSession } from './catalogue';
+import { appendCatalogue, DAWS, DAY_MS, finalFields, generateCatalogue, SEED_CHUNK, seededRandom, WORDS, type SeedSession } from './catalogue';
 import {
   childEnv,
   ensureServerBuild,
@@ -42,7 +41,6 @@ import {
   makeTempDir,
   median,
   memoryOf,
-  onCleanup,
   percentile,
   runLoad,
   runMain,
@@ -56,8 +54,6 @@ const TARGET_P50_RATIO = 3;
 const TARGET_RSS_MB = 400;
 /** The server's default meaning of recent=true (config recentDays). */
 const RECENT_DAYS = 30;
-/** At most this many appends wait for one commit (the log refuses more: its queue is bounded). */
-const SEED_CHUNK = 500;
 const APPLY_BATCH = 100;
 
 const meta = (at: string): EventMeta => ({ at, requestId: 'seed', actor: 'bench' });
@@ -65,40 +61,6 @@ const ms = (value: number) => `${value.toFixed(0)} ms`;
 
 // ---- 1. seeding ----
 
-/** Appends the catalogue to a new log through the real EventLog, SEED_CHUNK sessions at a time. */
-async function seedLog(location: string, catalogue: readonly SeedSession[]): Promise<{ events: number; batches: number }> {
-  const store = await openLevelStore(location);
-  const forget = onCleanup(() => store.close());
-  let events = 0;
-  let batches = 0;
-  try {
-    for (let start = 0; start < catalogue.length; start += SEED_CHUNK) {
-      if (isInterrupted()) throw new Error('interrupted');
-      const chunk = catalogue.slice(start, start + SEED_CHUNK);
-      // Every session of the chunk appends at once; its own events go in order, each awaited.
-      const positions = new Set<number>();
-      await Promise.all(
-        chunk.map(async (session) => {
-          const id = newSessionId();
-          let result = await store.append(id, 0, [{ type: SessionCreated.type, data: session.created }], meta(session.createdAt));
-          positions.add(result.position);
-          if (session.update) {
-            result = await store.append(id, result.version, [{ type: SessionUpdated.type, data: session.update.data }], meta(session.update.at));
-          }
-          if (session.openedAt) {
-            result = await store.append(id, result.version, [{ type: SessionOpened.type, data: {} }], meta(session.openedAt));
-          }
-          events += result.version;
-        }),
-      );
-      batches += 1;
-    }
-  } finally {
-    forget();
-    await store.close();
-  }
-  return { events, batches };
-}
 
 // ---- the search query: terms and a tag that really match a few hundred sessions ----
 
@@ -367,7 +329,7 @@ async function main(): Promise<number> {
   let catalogue: SeedSession[] = generateCatalogue(sessions, seed, now);
   const generateMs = performance.now() - generatedAt;
   const seedStart = performance.now();
-  const seeded = await seedLog(join(dataDir, 'log'), catalogue);
+  const seeded = await appendCatalogue(join(dataDir, 'log'), catalogue);
   const seedMs = performance.now() - seedStart;
   const search = pickSearchQuery(catalogue);
   const opened = catalogue.filter((session) => session.openedAt !== undefined).length;

@@ -32,11 +32,8 @@ import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { EventMeta } from '../events/envelope';
-import { SessionCreated, SessionOpened, SessionUpdated } from '../events/sessions';
 import { newSessionId } from '../src/ids';
-import { openLevelStore } from '../src/store';
-import { DAWS, finalFields, generateCatalogue, seededRandom, WORDS, type SeedSession } from './catalogue';
+import { appendCatalogue, DAWS, finalFields, generateCatalogue, seededRandom, WORDS, type SeedSession } from './catalogue';
 import {
   assertLoopback,
   childEnv,
@@ -58,38 +55,12 @@ const RSS_TOLERANCE = 0.15;
 /** When the RSS the end is compared with is taken (s into the load): 10 in the issue; --rss-mark changes it. */
 let RSS_MARK_S = 10;
 const REQUEST_TIMEOUT_MS = 10_000;
-const SEED_CHUNK = 500;
 /** Error responses kept whole, as evidence. */
 const KEEP_ERROR_SAMPLES = 12;
 
-const meta = (at: string): EventMeta => ({ at, requestId: 'seed', actor: 'bench' });
 
 // ---- 1. seeding ----
 
-/** Appends the catalogue through the real log (concurrent chunks, so group commit batches them); returns the ids. */
-async function seedLog(location: string, catalogue: readonly SeedSession[]): Promise<string[]> {
-  const store = await openLevelStore(location);
-  const forget = onCleanup(() => store.close());
-  const ids: string[] = [];
-  try {
-    for (let start = 0; start < catalogue.length; start += SEED_CHUNK) {
-      if (isInterrupted()) throw new Error('interrupted');
-      await Promise.all(
-        catalogue.slice(start, start + SEED_CHUNK).map(async (session) => {
-          const id = newSessionId();
-          ids.push(id);
-          let result = await store.append(id, 0, [{ type: SessionCreated.type, data: session.created }], meta(session.createdAt));
-          if (session.update) result = await store.append(id, result.version, [{ type: SessionUpdated.type, data: session.update.data }], meta(session.update.at));
-          if (session.openedAt) await store.append(id, result.version, [{ type: SessionOpened.type, data: {} }], meta(session.openedAt));
-        }),
-      );
-    }
-  } finally {
-    forget();
-    await store.close();
-  }
-  return ids;
-}
 
 // ---- the live set: which sessions exist, and which have a request of ours in flight ----
 
@@ -482,7 +453,7 @@ async function main(): Promise<number> {
   const dataDir = makeTempDir('sessiondock-soak-');
   const catalogue = generateCatalogue(sessions, seed, now);
   const seedStart = performance.now();
-  const seededIds = await seedLog(join(dataDir, 'log'), catalogue);
+  const seededIds = (await appendCatalogue(join(dataDir, 'log'), catalogue)).ids;
   const vocabulary = vocabularyOf(catalogue);
   process.stdout.write(`seeded ${seededIds.length} sessions through the log in ${(performance.now() - seedStart).toFixed(0)} ms\n`);
 
