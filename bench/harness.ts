@@ -287,6 +287,17 @@ export function formatTable(header: string[], rows: string[][], numeric: (column
 }
 
 /** Resident set size and its peak of a process, in MB, from /proc/<pid>/status (Linux). */
+/** utime + stime of a process in ms (Linux; clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 export function memoryOf(pid: number): { rssMb: number; peakMb: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -21,7 +21,6 @@
  * With --cpu-prof DIR, the server runs under `node --cpu-prof` and writes DIR/list-sessions.cpuprofile
  * (summarise it with `node dist/bench/cpuprofile-summary.js`). Everything is removed on exit.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +32,7 @@ import { newSessionId } from '../src/ids';
 import { appendCatalogue, DAWS, DAY_MS, finalFields, generateCatalogue, SEED_CHUNK, seededRandom, WORDS, type SeedSession } from './catalogue';
 import {
   childEnv,
+  cpuMsOf,
   ensureServerBuild,
   findProjectRoot,
   formatTable,
@@ -139,16 +139,6 @@ interface LoadRow {
   cpuPerRequest: number;
 }
 
-/** utime + stime of a process in ms (Linux; clock ticks of 10 ms). */
-function cpuMsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 async function measure(
   autocannon: Autocannon,

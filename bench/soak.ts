@@ -27,7 +27,6 @@
  * Everything this started is stopped and removed on exit (bench/harness.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +36,7 @@ import { appendCatalogue, DAWS, finalFields, generateCatalogue, seededRandom, WO
 import {
   assertLoopback,
   childEnv,
+  cpuMsOf,
   ensureServerBuild,
   findProjectRoot,
   formatTable,
@@ -377,16 +377,6 @@ function send(agent: Agent, port: number, headers: Record<string, string>, plann
   });
 }
 
-/** utime + stime of a process in ms (Linux, 10 ms ticks). */
-function cpuMsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
 
 interface FullGc {
   atS: number;
