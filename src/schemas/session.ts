@@ -28,7 +28,7 @@ function trimmedText(max: number) {
 
 const slug = (maxLength: number) => ({ type: 'string', pattern: SLUG, minLength: 1, maxLength }) as const;
 const nullable = <const S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
-const isoDate = { type: 'string', format: 'date-time' } as const;
+export const isoDate = { type: 'string', format: 'date-time' } as const;
 export const absolutePath = {
   type: 'string',
   maxLength: 4096,

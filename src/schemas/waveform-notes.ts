@@ -1,11 +1,11 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { isoDate } from './session';
 
 /** Waveform notes (contract §6): one lane of timestamped notes per session and variant. */
 export const MAX_WAVEFORM_NOTES = 1000;
 
 const noteText = { type: 'string', minLength: 1, maxLength: 2000 } as const;
 const noteTimestamp = { type: 'number', minimum: 0, maximum: 86400 } as const;
-const isoDate = { type: 'string', format: 'date-time' } as const;
 
 /** A note as the server keeps and returns it. */
 export const waveformNoteSchema = {

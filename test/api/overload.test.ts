@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { eventually } from '../helpers/eventually';
+import { tempProjects } from '../helpers/projects';
 import { readAllEvents, startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -38,4 +40,27 @@ describe('API: overload', function () {
     const after = await server.api('POST', '/sessions', { json: { title: 'After the flood' } });
     assert.equal(after.status, 201, after.text);
   });
+
+  it('lets an import give way to an overloaded log: its refused appends are tried again and every item is imported once', async () => {
+    const projects = tempProjects();
+    try {
+      const items = Array.from({ length: 60 }, (_, index) => ({ projectPath: projects.folder(`Song ${index}`) }));
+      // Eight items at a time, each appending twice, against a queue of 4: the import overloads its own log.
+      const accepted = await server.api('POST', '/import', { json: { items } });
+      assert.equal(accepted.status, 202, accepted.text);
+      const status = await eventually(
+        async () => (await server.api('GET', `/import/${accepted.body.data.importId}`)).body.data,
+        (data) => data.done === true,
+        'the import to finish',
+        20_000,
+      );
+      assert.deepEqual([status.completed, status.failed, status.skipped], [60, 0, 0]);
+      const created = (await readAllEvents(server)).filter((event) => event.type === 'SessionCreated' && event.meta.correlationId === accepted.body.data.importId);
+      assert.equal(new Set(created.map((event) => event.data.projectPath)).size, 60);
+      assert.equal(created.length, 60);
+    } finally {
+      projects.cleanup();
+    }
+  });
 });
+

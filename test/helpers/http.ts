@@ -37,17 +37,20 @@ export function httpCall(url: string, method: string, options: HttpOptions = {})
       res.on('end', () => {
         const bytes = Buffer.concat(chunks);
         const text = bytes.toString('utf8');
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, bytes, body });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, bytes, body: jsonOf(text) });
       });
       res.on('error', reject);
     });
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** A body's JSON, or undefined when it is empty or not JSON. */
+export function jsonOf(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { jsonOf } from './http';
 
 /*
  * HTTP/1.1 over a bare socket, for requests no HTTP client would send (any method, any bytes in
@@ -84,13 +85,7 @@ export function parseRawResponse(received: Buffer, cutOff = false): RawHttpRespo
     else if (head.headers['content-length'] !== undefined) bytes = after.subarray(0, Number(head.headers['content-length']));
     else bytes = after;
     const text = bytes.toString('utf8');
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    return { ...head, bytes, text, body, cutOff };
+    return { ...head, bytes, text, body: jsonOf(text), cutOff };
   }
 }
 

@@ -20,14 +20,6 @@ const audioHeaders = {
 
 const fileTag = ({ size, mtimeMs }: AudioFile) => `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
 
-/** If-None-Match, else If-Modified-Since, says the client's copy is current. */
-function notModified(ctx: Context, etag: string, modified: Date): boolean {
-  const ifNoneMatch = ctx.get('If-None-Match');
-  if (ifNoneMatch) return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-  const since = Date.parse(ctx.get('If-Modified-Since'));
-  return !Number.isNaN(since) && Math.floor(modified.getTime() / 1000) <= Math.floor(since / 1000);
-}
-
 /** The one byte range to send, `undefined` for the whole file (no Range, a malformed one, several, or a stale If-Range). */
 function byteRange(ctx: Context, size: number, etag: string, modified: Date): { start: number; end: number } | undefined {
   const header = ctx.get('Range');
@@ -87,7 +79,9 @@ export function previewAudioRoutes(services: Services) {
           ctx.set('Last-Modified', modified.toUTCString());
           ctx.set('Accept-Ranges', 'bytes');
           ctx.set('Cache-Control', 'no-cache');
-          if (notModified(ctx, etag, modified)) {
+          // Koa's freshness check (If-None-Match, else If-Modified-Since) against the validators just set.
+          ctx.status = 200;
+          if (ctx.fresh) {
             ctx.status = 304;
             return;
           }
