@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { boundHeapGrowth } from '../heap-growth';
 import { startServer } from '../server';
 
 /**
@@ -12,6 +13,7 @@ export async function serve(config: Config): Promise<number> {
   process.once('SIGINT', signalled);
   process.once('SIGTERM', signalled);
 
+  boundHeapGrowth();
   const server = await startServer(config);
   const lines = [
     `SessionDock Local API listening on ${server.baseUrl}` +
