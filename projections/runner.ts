@@ -38,8 +38,9 @@ export interface RunnerOptions {
  */
 export class ProjectionRunner {
   private readonly checkpoint = new BehaviorSubject<number>(0);
-  private readonly positions = new Map<string, number>();
-  private readonly applied = new Map<string, number>();
+  /** Per projection, in the order of `projections` (arrays, not maps: read for every event of a replay). */
+  private readonly positions: number[];
+  private readonly applied: number[];
   private subscription: Subscription | null = null;
   private failure: Error | null = null;
   private saving: Promise<void> = Promise.resolve();
@@ -48,26 +49,26 @@ export class ProjectionRunner {
     private readonly store: EventStore,
     readonly projections: readonly Projection[],
     private readonly options: RunnerOptions = {},
-  ) {}
+  ) {
+    this.positions = projections.map(() => 0);
+    this.applied = projections.map(() => 0);
+  }
 
   /** Loads what snapshots it can, replays the rest of the log, and resolves once caught up with its head. */
   async start(): Promise<void> {
-    for (const projection of this.projections) {
-      this.positions.set(projection.name, await this.restore(projection));
-      this.applied.set(projection.name, 0);
-    }
-    const from = Math.min(...this.positions.values());
+    for (const [index, projection] of this.projections.entries()) this.positions[index] = await this.restore(projection);
+    const from = Math.min(...this.positions);
     this.checkpoint.next(from);
     const head = this.store.head().position;
     const caughtUp = this.waitFor(head, Number.POSITIVE_INFINITY);
     this.subscription = this.store.subscribe(from).subscribe({
       next: (stored) => {
         const event = upcast(stored);
-        for (const projection of this.projections) {
-          if (this.positions.get(projection.name)! >= event.position) continue;
-          projection.apply(event);
-          this.positions.set(projection.name, event.position);
-          this.applied.set(projection.name, this.applied.get(projection.name)! + 1);
+        for (let index = 0; index < this.projections.length; index += 1) {
+          if (this.positions[index] >= event.position) continue;
+          this.projections[index].apply(event);
+          this.positions[index] = event.position;
+          this.applied[index] += 1;
         }
         this.checkpoint.next(event.position);
         if (event.position <= head) this.options.onReplay?.(event.position, head);
@@ -110,10 +111,10 @@ export class ProjectionRunner {
   private async save(): Promise<void> {
     const snapshots = this.options.snapshots;
     if (!snapshots) return;
-    const taken = this.projections.map((projection) => ({
+    const taken = this.projections.map((projection, index) => ({
       projection: projection.name,
       version: projection.version,
-      position: this.positions.get(projection.name) ?? 0,
+      position: this.positions[index],
       data: projection.snapshot(),
     }));
     for (const { position, ...rest } of taken) {
@@ -124,14 +125,14 @@ export class ProjectionRunner {
 
   /** Events each projection has applied since start (the snapshot's share excluded). */
   appliedSinceStart(): Record<string, number> {
-    return Object.fromEntries(this.applied);
+    return Object.fromEntries(this.projections.map((projection, index) => [projection.name, this.applied[index]]));
   }
 
   status(): Record<string, ProjectionStatus> {
     const head = this.store.head().position;
     return Object.fromEntries(
-      this.projections.map((projection) => {
-        const position = this.failure ? 0 : (this.positions.get(projection.name) ?? 0);
+      this.projections.map((projection, index) => {
+        const position = this.failure ? 0 : this.positions[index];
         return [projection.name, { position, lag: head - position }];
       }),
     );

@@ -88,11 +88,14 @@ export class SessionsProjection implements Projection {
     neverOpenedByUpdated: this.indexFor(['lastOpened', 'updatedAt'], (session) => (session.lastOpened === null ? session.updatedAt : null)),
     neverOpenedById: this.indexFor(['lastOpened'], (session) => (session.lastOpened === null ? '' : null)),
   };
+  private readonly sortedIndexes = Object.values(this.sorted);
 
   apply(event: StoredEvent): void {
     if (!event.streamId.startsWith('session_')) return;
-    const before = this.get(event.streamId);
-    this.replace(event.streamId, before, evolveSession(before, event));
+    // One lookup per event: on a replay of a million events, each Map lookup shows in the profile.
+    const slot = this.slotOf.get(event.streamId);
+    const before = slot === undefined ? undefined : this.states[slot];
+    this.replace(event.streamId, slot, before, evolveSession(before, event));
   }
 
   /** The live sessions, by id: the whole model, since every index is derived from them. */
@@ -101,18 +104,17 @@ export class SessionsProjection implements Projection {
   }
 
   restore(data: unknown): void {
-    for (const state of data as SessionState[]) this.replace(state.id, undefined, state);
+    for (const state of data as SessionState[]) this.replace(state.id, this.slotOf.get(state.id), undefined, state);
   }
 
-  /** Moves one session from `before` to `after` in its slot and in every index. */
-  private replace(id: string, before: SessionState | undefined, after: SessionState | undefined): void {
-    let slot = this.slotOf.get(id);
+  /** Moves one session from `before` to `after` in its slot (undefined: it has none yet) and in every index. */
+  private replace(id: string, slot: number | undefined, before: SessionState | undefined, after: SessionState | undefined): void {
     if (slot === undefined) {
       if (!after) return;
       slot = this.freeSlots.pop() ?? this.states.length;
       this.slotOf.set(id, slot);
     }
-    for (const index of Object.values(this.sorted)) index.update(before, after);
+    for (const index of this.sortedIndexes) index.update(before, after);
     if (before?.kind !== after?.kind) this.reindex(this.byKind, slot, before && [before.kind], after && [after.kind]);
     if (before?.tags !== after?.tags) {
       this.reindex(this.byTag, slot, before?.tags, after?.tags);

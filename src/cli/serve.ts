@@ -13,8 +13,9 @@ export async function serve(config: Config): Promise<number> {
   process.once('SIGINT', signalled);
   process.once('SIGTERM', signalled);
 
-  boundHeapGrowth();
   const server = await startServer(config);
+  // After the start-up replay: while the read models are being built, V8's own growth saves full collections.
+  boundHeapGrowth();
   const lines = [
     `SessionDock Local API listening on ${server.baseUrl}` +
       (server.hosts.length > 1 ? ` (also ${server.hosts.slice(1).map((host) => `http://[${host}]:${server.port}`).join(', ')})` : ''),

@@ -39,8 +39,14 @@ export class LevelBackend implements LogBackend {
     const stored = await this.db.get(HEAD_KEY);
     const head: LogHead = stored === undefined ? { position: 0, hash: GENESIS_HASH } : JSON.parse(stored);
     const streamVersions = new Map<string, number>();
-    for await (const [key, value] of this.db.iterator({ gt: 'h!', lt: 'h"' })) {
-      streamVersions.set(key.slice(2), Number(value));
+    const heads = this.db.iterator({ gt: 'h!', lt: 'h"' });
+    try {
+      // Pages, not one await per stream: a log of 100,000 sessions has as many heads to load.
+      for (let page = await heads.nextv(PAGE); page.length > 0; page = await heads.nextv(PAGE)) {
+        for (const [key, value] of page) streamVersions.set(key.slice(2), Number(value));
+      }
+    } finally {
+      await heads.close();
     }
     return { head, streamVersions };
   }
