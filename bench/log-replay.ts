@@ -42,6 +42,7 @@ import { Level } from 'level';
 import type { EventMeta, NewEvent } from '../events/envelope';
 import { createReadModels } from '../projections/read-models';
 import { ProjectionRunner } from '../projections/runner';
+import { SnapshotFiles } from '../projections/snapshots';
 import { normaliseTags } from '../src/commands/normalise';
 import { newSessionId } from '../src/ids';
 import { loadConfig } from '../src/config';
@@ -537,9 +538,9 @@ async function coldStart(root: string, dataDir: string, token: string, withSnaps
   }
 }
 
-/** The position a snapshot file records (the first bytes of its JSON), or null if there is none. */
+/** The position a snapshot file records (in its header line), or null if there is none. */
 function snapshotPosition(dataDir: string, name: string): number | null {
-  const path = join(snapshotDirectory(dataDir), `${name}.json`);
+  const path = new SnapshotFiles(snapshotDirectory(dataDir)).path(name);
   if (!existsSync(path)) return null;
   const fd = openSync(path, 'r');
   try {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { createReadModels } from '../../projections/read-models';
 import { ProjectionRunner } from '../../projections/runner';
+import { SnapshotFiles } from '../../projections/snapshots';
 import { logDirectory, snapshotDirectory } from '../../src/server';
 import { EventLog, LevelBackend } from '../../src/store';
 import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
@@ -76,22 +76,66 @@ describe('read-model snapshots and rebuild', () => {
     await createSessions(first, 8);
     const before = await titles(first);
     await first.stop();
-    const file = join(snapshotDirectory(dataDir), 'sessions.json');
-    const snapshot = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ ...snapshot, version: snapshot.version + 1, data: [] }));
+    const files = new SnapshotFiles(snapshotDirectory(dataDir));
+    const snapshot = files.read('sessions')!;
+    await files.write({ ...snapshot, version: snapshot.version + 1, data: [] });
 
     const second = await start();
     assert.equal(second.server.projections.appliedSinceStart().sessions, 8);
     assert.deepEqual(await titles(second), before);
   });
 
+  it('ignores a truncated snapshot file and rebuilds from the log', async () => {
+    const first = await start();
+    await createSessions(first, 6);
+    const before = await titles(first);
+    await first.stop();
+    const file = new SnapshotFiles(snapshotDirectory(dataDir)).path('sessions');
+    const text = readFileSync(file, 'utf8');
+    // Cut inside the last item: the header still promises six.
+    truncateSync(file, Buffer.byteLength(text) - 10);
+
+    const second = await start();
+    assert.equal(second.server.projections.appliedSinceStart().sessions, 6);
+    assert.deepEqual(await titles(second), before);
+  });
+
+  it('ignores a snapshot file missing whole items and rebuilds from the log', async () => {
+    const first = await start();
+    await createSessions(first, 6);
+    await first.stop();
+    const file = new SnapshotFiles(snapshotDirectory(dataDir)).path('sessions');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    writeFileSync(file, [...lines.slice(0, 4), ''].join('\n'));
+
+    const second = await start();
+    assert.equal(second.server.projections.appliedSinceStart().sessions, 6);
+    assert.equal((await titles(second)).length, 6);
+  });
+
+  it('replaces a snapshot in the earlier one-document format: ignored, rebuilt, then removed', async () => {
+    const first = await start();
+    await createSessions(first, 3);
+    await first.stop();
+    const files = new SnapshotFiles(snapshotDirectory(dataDir));
+    const legacy = files.path('sessions').replace(/\.ndjson$/, '.json');
+    writeFileSync(legacy, JSON.stringify({ ...files.read('sessions')!, data: [] }));
+    truncateSync(files.path('sessions'), 0);
+
+    const second = await start();
+    assert.equal(second.server.projections.appliedSinceStart().sessions, 3);
+    await second.stop();
+    assert.equal(existsSync(legacy), false);
+    assert.equal(files.read('sessions')!.data.length, 3);
+  });
+
   it('ignores a snapshot that does not belong to this log (its hash differs)', async () => {
     const first = await start();
     await createSessions(first, 4);
     await first.stop();
-    const file = join(snapshotDirectory(dataDir), 'sessions.json');
-    const snapshot = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ ...snapshot, hash: 'f'.repeat(64), data: [] }));
+    const files = new SnapshotFiles(snapshotDirectory(dataDir));
+    const snapshot = files.read('sessions')!;
+    await files.write({ ...snapshot, hash: 'f'.repeat(64), data: [] });
 
     const second = await start();
     assert.equal(second.server.projections.appliedSinceStart().sessions, 4);

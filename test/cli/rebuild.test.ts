@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createReadModels } from '../../projections/read-models';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { SnapshotFiles } from '../../projections/snapshots';
+import { rmSync } from 'node:fs';
 import { snapshotDirectory } from '../../src/server';
 import { runCli } from '../helpers/process';
 import { newDataDir, startTestServer } from '../helpers/server';
@@ -23,7 +23,7 @@ describe('sessiondock rebuild', () => {
 
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  const sessionsSnapshot = () => join(snapshotDirectory(dataDir), 'sessions.json');
+  const snapshots = () => new SnapshotFiles(snapshotDirectory(dataDir));
 
   it('rebuilds every read model from the log, reports events/s, and finds them equal to the incremental ones', async () => {
     const result = await runCli(['rebuild', '--data-dir', dataDir]);
@@ -32,20 +32,20 @@ describe('sessiondock rebuild', () => {
     assert.match(result.stdout, new RegExp(`^rebuilt ${NAMES.join(', ')} from 4 events in \\d+\\.\\d\\d s \\(\\d+ events\\/s\\)$`, 'm'));
     assert.match(result.stdout, /^sessions: equals the incremental model$/m);
     assert.match(result.stdout, /^idempotency: equals the incremental model$/m);
-    assert.equal(JSON.parse(readFileSync(sessionsSnapshot(), 'utf8')).position, 4);
+    assert.equal(snapshots().read('sessions')!.position, 4);
   });
 
   it('reports a read model that differs from the log, exits 1, and keeps the rebuilt one', async () => {
-    const snapshot = JSON.parse(readFileSync(sessionsSnapshot(), 'utf8'));
-    snapshot.data[0].title = 'Tampered';
-    writeFileSync(sessionsSnapshot(), JSON.stringify(snapshot));
+    const snapshot = snapshots().read('sessions')!;
+    (snapshot.data[0] as { title: string }).title = 'Tampered';
+    await snapshots().write(snapshot);
 
     const result = await runCli(['rebuild', '--data-dir', dataDir]);
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^sessions: DIFFERS from the incremental model$/m);
     assert.match(result.stdout, /^idempotency: equals the incremental model$/m);
-    const rebuilt = JSON.parse(readFileSync(sessionsSnapshot(), 'utf8'));
-    assert.ok(!rebuilt.data.some((session: { title: string }) => session.title === 'Tampered'));
+    const rebuilt = snapshots().read('sessions')!;
+    assert.ok(!rebuilt.data.some((session) => (session as { title: string }).title === 'Tampered'));
     assert.equal((await runCli(['rebuild', '--data-dir', dataDir])).code, 0);
   });
 
