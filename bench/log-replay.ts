@@ -12,7 +12,8 @@
  *    SessionTagsReplaced, SessionOpened and a few SessionDeleted, in log-time order. With
  *    `--data-dir D --keep` the data dir is kept and a later run reuses it (it seeds only an empty log).
  * 2. Scan vs rebuild, R rounds (default 3) interleaved, after one untimed warm-up scan (page cache):
- *    (a) bare scan: `level` opened on the log, values({gt:'e!', lt:'e"'}) with nextv(1000) and
+ *    (a) bare scan: `level` opened on the log, values({gt:'e!', lt:'e"'}) with nextv(1000) (pages of
+ *        up to 1 MiB, as the log reads them: classic-level's 16 KiB default stops at ~40 events) and
  *        JSON.parse per value, nothing else;
  *    (b) in-process rebuild: EventLog.open + `new ProjectionRunner(store, createReadModels().all,
  *        { ignoreSavedSnapshots: true })`, timing `start()`;
@@ -157,7 +158,7 @@ async function scanWorker(dataDir: string): Promise<ScanResult> {
   const started = performance.now();
   let events = 0;
   let sink = 0;
-  const iterator = db.values({ gt: 'e!', lt: 'e"' });
+  const iterator = db.values({ gt: 'e!', lt: 'e"', highWaterMarkBytes: 1024 * 1024 });
   for (;;) {
     const page = await iterator.nextv(PAGE);
     if (page.length === 0) break;

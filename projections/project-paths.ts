@@ -7,7 +7,8 @@ export class ProjectPathsProjection implements Projection {
   readonly name = 'project-paths';
   readonly version = 1;
   private readonly pathOf = new Map<string, string>();
-  private readonly sessionsAt = new Map<string, Set<string>>();
+  /** How many live sessions have each path: a count, not a set of ids, since `has` is all it answers. */
+  private readonly sessionsAt = new Map<string, number>();
 
   apply(event: StoredEvent): void {
     if (event.type === 'SessionCreated') this.move(event.streamId, (event.data as SessionCreatedData).projectPath);
@@ -18,14 +19,14 @@ export class ProjectPathsProjection implements Projection {
   private move(sessionId: string, path: string | null): void {
     const before = this.pathOf.get(sessionId);
     if (before !== undefined) {
-      const ids = this.sessionsAt.get(before)!;
-      ids.delete(sessionId);
-      if (ids.size === 0) this.sessionsAt.delete(before);
+      const count = this.sessionsAt.get(before)! - 1;
+      if (count === 0) this.sessionsAt.delete(before);
+      else this.sessionsAt.set(before, count);
       this.pathOf.delete(sessionId);
     }
     if (path === null) return;
     this.pathOf.set(sessionId, path);
-    this.sessionsAt.set(path, (this.sessionsAt.get(path) ?? new Set()).add(sessionId));
+    this.sessionsAt.set(path, (this.sessionsAt.get(path) ?? 0) + 1);
   }
 
   has(path: string): boolean {
