@@ -49,17 +49,30 @@ export const waveformDirectory = (dataDir: string) => join(dataDir, 'waveforms')
 
 const SNAPSHOT_CHECK_MS = 30_000;
 
-/** Saves the read models every `events` new events (checked off the request path), so a crash replays only a tail. */
-function snapshotEvery(store: EventStore, events: number, save: () => Promise<void>): { stop(): void } {
-  let savedAt = store.head().position;
-  const timer = setInterval(() => {
+/**
+ * Saves the read models every `events` new events (checked off the request path), so a crash
+ * replays only a tail. `replayed`: events the start-up applied beyond its snapshots; when that is
+ * already `events` or more, the first check (just after start-up) saves, and a crash soon after a
+ * long replay does not pay for it again.
+ */
+function snapshotEvery(store: EventStore, events: number, replayed: number, save: () => Promise<void>): { stop(): void } {
+  let savedAt = store.head().position - replayed;
+  const check = () => {
     const head = store.head().position;
     if (head - savedAt < events) return;
     savedAt = head;
     void save();
-  }, SNAPSHOT_CHECK_MS);
+  };
+  const first = setTimeout(check, 0);
+  const timer = setInterval(check, SNAPSHOT_CHECK_MS);
+  first.unref();
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
 }
 
 /** Opens the log, replays it into the read models, and serves the API on loopback. */
@@ -91,7 +104,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       },
     });
     await projections.start();
-    started.push(snapshotEvery(store, config.snapshotEveryEvents, saveSnapshots));
+    started.push(snapshotEvery(store, config.snapshotEveryEvents, Math.max(...Object.values(projections.appliedSinceStart())), saveSnapshots));
     const modes = new ModeState({
       configured: config.mode,
       store,

@@ -71,6 +71,23 @@ describe('read-model snapshots and rebuild', () => {
     assert.ok(listed.includes('Tail 4'));
   });
 
+  it('saves soon after a start-up that replayed at least snapshotEveryEvents events, with no write', async () => {
+    const first = await start();
+    await createSessions(first, 6);
+    await first.stop();
+    await appendWhileStopped(dataDir, 8);
+
+    const second = await startTestServer({ snapshotEveryEvents: 5 }, { dataDir });
+    servers.push(second);
+    const files = new SnapshotFiles(snapshotDirectory(dataDir));
+    const deadline = Date.now() + 10_000;
+    while (files.read('sessions')?.position !== 14) {
+      assert.ok(Date.now() < deadline, `the snapshot is still at ${files.read('sessions')?.position}`);
+      await new Promise((wake) => setImmediate(wake));
+    }
+    assert.equal(second.server.store.head().position, 14);
+  });
+
   it('ignores a snapshot written by another version of the fold and rebuilds from the log', async () => {
     const first = await start();
     await createSessions(first, 8);
