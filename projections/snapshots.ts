@@ -13,6 +13,7 @@ const WRITE_CHUNK = 1000;
 const READ_CHUNK = 64 * 1024;
 /** Every character JSON would write as more than one UTF-8 byte (and DEL). */
 const NON_ASCII = /[\u007f-\uffff]/g;
+const NEWLINE = 0x0a;
 
 /** JSON in ASCII only: the rest as \u escapes, so that reading it back is a byte-for-byte copy, not UTF-8 decoding. */
 const asciiJson = (value: unknown) => JSON.stringify(value).replace(NON_ASCII, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -69,8 +70,9 @@ export class SnapshotFiles {
       await file.close();
     }
     await rename(temporary, target);
-    // Earlier builds kept one JSON document per model, <name>.json: never read again.
-    await rm(join(this.directory, `${snapshot.projection}.json`), { force: true });
+    // Earlier builds kept one JSON document per model, <name>.json: never read again. One that
+    // cannot be removed is left behind; the save itself has succeeded.
+    await rm(join(this.directory, `${snapshot.projection}.json`), { force: true }).catch(() => undefined);
   }
 }
 
@@ -81,21 +83,24 @@ function readSnapshot(path: string): Snapshot {
     const buffer = Buffer.allocUnsafe(READ_CHUNK);
     let header: Header | undefined;
     const data: unknown[] = [];
-    let pending = '';
+    // The start of a line that runs on past this piece: joined once its newline comes, so a long
+    // line (a lane of a thousand notes is megabytes) is not copied and searched again per piece.
+    const pieces: string[] = [];
     for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
       const bytes = buffer.subarray(0, read);
       if (!isAscii(bytes)) throw new Error(`${path} is not ASCII: not a snapshot in this format`);
-      const text = pending + bytes.toString('latin1');
       let start = 0;
-      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-        const line = text.slice(start, end);
+      for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
+        pieces.push(bytes.toString('latin1', start, end));
+        const line = pieces.join('');
+        pieces.length = 0;
         if (header) data.push(JSON.parse(line));
         else header = JSON.parse(line) as Header;
         start = end + 1;
       }
-      pending = text.slice(start);
+      if (start < read) pieces.push(bytes.toString('latin1', start, read));
     }
-    if (!header || pending !== '' || data.length !== header.items) throw new Error(`${path} is not a whole snapshot`);
+    if (!header || pieces.length > 0 || data.length !== header.items) throw new Error(`${path} is not a whole snapshot`);
     const { items: _items, ...snapshot } = header;
     return { ...snapshot, data };
   } finally {

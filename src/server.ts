@@ -104,7 +104,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       },
     });
     await projections.start();
-    started.push(snapshotEvery(store, config.snapshotEveryEvents, Math.max(...Object.values(projections.appliedSinceStart())), saveSnapshots));
+    started.push(snapshotEvery(store, config.snapshotEveryEvents, Math.max(0, ...Object.values(projections.appliedSinceStart())), saveSnapshots));
     const modes = new ModeState({
       configured: config.mode,
       store,

@@ -46,7 +46,7 @@ export class LevelBackend implements LogBackend {
     const streamVersions = new Map<string, number>();
     const heads = this.db.iterator({ gt: 'h!', lt: 'h"', highWaterMarkBytes: PAGE_BYTES });
     try {
-      // Pages, not one await per stream: a log of 100,000 sessions has as many heads to load.
+      // In pages as large as the events' (classic-level's 16 KiB cache ends one after ~400 heads).
       for (let page = await heads.nextv(PAGE); page.length > 0; page = await heads.nextv(PAGE)) {
         for (const [key, value] of page) streamVersions.set(key.slice(2), Number(value));
       }

@@ -32,6 +32,24 @@ describe('snapshot files', () => {
     );
   });
 
+  it('reads lines longer than a read piece, and lines whose newline is the last or first byte of a piece', async () => {
+    const files = new SnapshotFiles(directory);
+    const long = { notes: 'é'.repeat(100_000) };
+    await files.write({ ...header, data: [long, { after: true }] });
+    assert.deepEqual(files.read('sessions')?.data, [long, { after: true }]);
+
+    const PIECE = 64 * 1024;
+    await files.write({ ...header, data: [{ s: '' }] });
+    const headerBytes = readFileSync(files.path('sessions'), 'latin1').indexOf('\n') + 1;
+    const emptyItem = JSON.stringify({ s: '' }).length;
+    for (const newlineAt of [PIECE - 1, PIECE, PIECE + 1]) {
+      const item = { s: 'x'.repeat(newlineAt - headerBytes - emptyItem) };
+      await files.write({ ...header, data: [item, { next: newlineAt }] });
+      assert.equal(readFileSync(files.path('sessions'), 'latin1').indexOf('\n', headerBytes), newlineAt);
+      assert.deepEqual(files.read('sessions')?.data, [item, { next: newlineAt }]);
+    }
+  });
+
   it('reads nothing from a missing file, an empty one, one with fewer items than it says, or one with raw UTF-8', async () => {
     const files = new SnapshotFiles(directory);
     assert.equal(files.read('sessions'), undefined);
