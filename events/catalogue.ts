@@ -17,7 +17,9 @@ interface EventDefinition {
 }
 
 interface KnownVersion {
-  validate: ValidateFunction;
+  schema: object;
+  /** Compiled on first use: a replay, which validates nothing, does not pay ~100 ms of start-up for them. */
+  validate?: ValidateFunction;
   /** To the next version; absent on the current one. */
   upcast?: (data: Data) => Data;
 }
@@ -28,10 +30,8 @@ const definitions: readonly EventDefinition[] = [...sessionEvents, ...previewEve
 const current = new Map(definitions.map((definition) => [definition.type, definition.schemaVersion]));
 const versions = new Map<string, KnownVersion>(
   definitions.flatMap((definition) => [
-    [`${definition.type}@${definition.schemaVersion}`, { validate: ajv.compile(definition.schema) }] as const,
-    ...(definition.previous ?? []).map(
-      (old) => [`${definition.type}@${old.schemaVersion}`, { validate: ajv.compile(old.schema), upcast: old.upcast }] as const,
-    ),
+    [`${definition.type}@${definition.schemaVersion}`, { schema: definition.schema }] as const,
+    ...(definition.previous ?? []).map((old) => [`${definition.type}@${old.schemaVersion}`, { schema: old.schema, upcast: old.upcast }] as const),
   ]),
 );
 const validateMeta = ajv.compile<EventMeta>(eventMetaSchema);
@@ -45,7 +45,8 @@ export function eventProblem(type: string, schemaVersion: number, data: unknown)
   if (!current.has(type)) return `unknown event type ${JSON.stringify(type)}`;
   const known = versions.get(`${type}@${schemaVersion}`);
   if (!known) return `${type} has no schema version ${schemaVersion}`;
-  if (!known.validate(data)) return `${type} v${schemaVersion} data ${ajv.errorsText(known.validate.errors, { dataVar: '' })}`;
+  const validate = (known.validate ??= ajv.compile(known.schema));
+  if (!validate(data)) return `${type} v${schemaVersion} data ${ajv.errorsText(validate.errors, { dataVar: '' })}`;
   return null;
 }
 
