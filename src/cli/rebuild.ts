@@ -13,19 +13,20 @@ const BAR_WIDTH = 30;
 /** Progress on a terminal as one bar redrawn in place; elsewhere a plain line every tenth of the way. */
 function progressReporter(out: NodeJS.WriteStream, started: number) {
   let lastTenth = -1;
+  // Called for every event replayed: the rate is worked out only for a line that is printed.
+  const rateAt = (position: number) => Math.round(position / Math.max((performance.now() - started) / 1000, 0.001));
   return (position: number, head: number) => {
     const fraction = head === 0 ? 1 : position / head;
-    const rate = Math.round(position / Math.max((performance.now() - started) / 1000, 0.001));
     if (out.isTTY) {
       if (position % 1000 !== 0 && position !== head) return;
       const filled = Math.round(fraction * BAR_WIDTH);
-      out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)}% ${position}/${head} events, ${rate} events/s`);
+      out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)}% ${position}/${head} events, ${rateAt(position)} events/s`);
       if (position === head) out.write('\n');
     } else {
       const tenth = Math.floor(fraction * 10);
       if (tenth === lastTenth) return;
       lastTenth = tenth;
-      out.write(`${tenth * 10}%: ${position}/${head} events, ${rate} events/s\n`);
+      out.write(`${tenth * 10}%: ${position}/${head} events, ${rateAt(position)} events/s\n`);
     }
   };
 }
@@ -41,11 +42,7 @@ export async function rebuildCommand(config: Config, only: string | undefined): 
   return withLog(config, async (backend) => {
     const store = await EventLog.open(backend);
     const snapshots = new SnapshotFiles(snapshotDirectory(config.dataDir));
-    const incremental = createReadModels().all;
-    const incrementalRunner = new ProjectionRunner(store, incremental, { snapshots });
-    await incrementalRunner.start();
-    incrementalRunner.stop();
-
+    // The rebuild first, on a heap that holds nothing else yet: the events/s printed are its own.
     const rebuilt = createReadModels().all.filter((projection) => only === undefined || projection.name === only);
     const started = performance.now();
     const runner = new ProjectionRunner(store, rebuilt, { snapshots, ignoreSavedSnapshots: true, onReplay: progressReporter(process.stdout, started) });
@@ -54,6 +51,12 @@ export async function rebuildCommand(config: Config, only: string | undefined): 
     const seconds = (performance.now() - started) / 1000;
     const events = store.head().position;
     process.stdout.write(`rebuilt ${rebuilt.map((projection) => projection.name).join(', ')} from ${events} events in ${seconds.toFixed(2)} s (${Math.round(events / Math.max(seconds, 0.001))} events/s)\n`);
+
+    // Then what the server would load: the snapshots still on disk, and the tail after them.
+    const incremental = createReadModels().all;
+    const incrementalRunner = new ProjectionRunner(store, incremental, { snapshots });
+    await incrementalRunner.start();
+    incrementalRunner.stop();
 
     let differ = false;
     for (const projection of rebuilt) {
