@@ -298,11 +298,23 @@ export function cpuMsOf(pid: number): number {
   }
 }
 
-export function memoryOf(pid: number): { rssMb: number; peakMb: number } | null {
+export interface Memory {
+  rssMb: number;
+  peakMb: number;
+  anonMb: number;
+  fileMb: number;
+}
+
+/**
+ * A process's resident memory: all of it, its peak, and the two parts: anonymous (JS heap,
+ * malloc, stacks) and file-backed (the node binary and libraries, files mapped such as LevelDB's
+ * tables, pages the kernel can drop and read again).
+ */
+export function memoryOf(pid: number): Memory | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
   } catch {
     return null;
   }

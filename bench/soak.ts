@@ -43,6 +43,7 @@ import {
   isInterrupted,
   makeTempDir,
   memoryOf,
+  type Memory,
   onCleanup,
   percentile,
   runMain,
@@ -540,12 +541,12 @@ async function main(): Promise<number> {
 
   // One sample a second: requests and errors so far, the server's RSS and CPU time.
   const samples: Sample[] = [{ atS: 0, requests: 0, errors: 0, rssMb: atStart.rssMb, cpuMs: cpuMsOf(pid) }];
-  let atMark: number | null = null;
+  let atMark: Memory | null = null;
   const sampler = setInterval(() => {
     const atS = elapsedS();
     const rss = memoryOf(pid);
     samples.push({ atS, requests, errors, rssMb: rss?.rssMb ?? NaN, cpuMs: cpuMsOf(pid) });
-    if (atMark === null && atS >= RSS_MARK_S - 0.05) atMark = rss?.rssMb ?? NaN;
+    if (atMark === null && atS >= RSS_MARK_S - 0.05 && rss) atMark = rss;
     if (Math.round(atS) % 10 === 0) {
       process.stdout.write(`  ${atS.toFixed(0).padStart(3)} s: ${requests} requests, ${errors} errors, server RSS ${rss?.rssMb.toFixed(1)} MB, live sessions ${live.size} (load average ${loadavg()[0].toFixed(2)})\n`);
     }
@@ -626,7 +627,9 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`\n${formatTable(['window', 'req/s', 'errors', 'server RSS at end MB', 'server CPU %', ...(traceGc ? ['full GCs', 'V8 heap after each full GC MB'] : [])], windows, (i) => i >= 1 && i <= 5)}`);
 
-  const mark = atMark ?? NaN;
+  // Set by the sampler's callback, which the compiler does not follow.
+  const markMemory = atMark as Memory | null;
+  const mark = markMemory?.rssMb ?? NaN;
   const gcSummary = () => {
     const during = fullGcs.filter((gc) => gc.atS >= 0 && gc.atS <= loadS);
     const late = during.filter((gc) => gc.atS >= RSS_MARK_S);
@@ -646,6 +649,8 @@ async function main(): Promise<number> {
     `\nserver RSS: at start ${atStart.rssMb.toFixed(1)} MB, after ${RSS_MARK_S} s ${mark.toFixed(1)} MB, at end ${atEnd.rssMb.toFixed(1)} MB ` +
       `(${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% over the ${RSS_MARK_S} s figure), peak ${atEnd.peakMb.toFixed(1)} MB; ` +
       `after 5 idle seconds: ${settled?.rssMb.toFixed(1)} MB\n` +
+      `  of which anonymous (JS heap, malloc, stacks): ${atStart.anonMb.toFixed(1)} → ${markMemory?.anonMb.toFixed(1)} → ${atEnd.anonMb.toFixed(1)} MB; ` +
+      `file-backed (node itself, mapped LevelDB tables): ${atStart.fileMb.toFixed(1)} → ${markMemory?.fileMb.toFixed(1)} → ${atEnd.fileMb.toFixed(1)} MB\n` +
       (traceGc ? `${gcSummary()}\n` : '') +
       `check RSS at end ≤ RSS at ${RSS_MARK_S} s + ${RSS_TOLERANCE * 100}%: ${rssMet ? 'met' : 'NOT MET'}\n` +
       `check 0 errors: ${errors === 0 ? 'met' : `NOT MET (${errors})`}${notFoundOnLive > 0 ? `; ${notFoundOnLive} of them 404s on sessions that were live` : ''}\n` +
