@@ -50,6 +50,7 @@ import { loadConfig } from '../src/config';
 import type { Logger } from '../src/log';
 import { logDirectory, snapshotDirectory, startServer } from '../src/server';
 import { EventLog, LevelBackend } from '../src/store';
+import { PAGE_BYTES } from '../src/store/level-backend';
 import { DAWS, generateCatalogue, seededRandom, WORDS } from './catalogue';
 import {
   assertLoopback,
@@ -158,7 +159,7 @@ async function scanWorker(dataDir: string): Promise<ScanResult> {
   const started = performance.now();
   let events = 0;
   let sink = 0;
-  const iterator = db.values({ gt: 'e!', lt: 'e"', highWaterMarkBytes: 1024 * 1024 });
+  const iterator = db.values({ gt: 'e!', lt: 'e"', highWaterMarkBytes: PAGE_BYTES });
   for (;;) {
     const page = await iterator.nextv(PAGE);
     if (page.length === 0) break;

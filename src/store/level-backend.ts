@@ -23,7 +23,7 @@ const PAGE = 1000;
  * Bytes an iterator may gather per page: classic-level's default (16 KiB) ends a page of events
  * after about 40 of them, and a replay then waits on LevelDB 25 times as often.
  */
-const PAGE_BYTES = 1024 * 1024;
+export const PAGE_BYTES = 1024 * 1024;
 
 export class LevelBackend implements LogBackend {
   private readonly db: Level<string, string>;
