@@ -5,7 +5,8 @@ export type StoreErrorCode =
   | 'STORE_LOCKED' // another process holds the log
   | 'STORE_WRITE_FAILED' // the disk refused the batch (ENOSPC, EIO ...): nothing of it was stored
   | 'STORE_OVERLOADED' // too many appends are waiting for the next commit: try again later
-  | 'STORE_CLOSED'; // the log is closed or closing
+  | 'STORE_CLOSED' // the log is closed or closing
+  | 'STORE_CORRUPT'; // an entry the log's own indexes point to is missing
 
 export class StoreError extends Error {
   constructor(

@@ -153,7 +153,7 @@ export class EventLog implements EventStore {
 
   readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     if (this.closed) return Promise.reject(closedError());
-    return this.backend.readStream(streamId, fromVersion);
+    return this.backend.readStream(streamId, fromVersion, this.streamVersion(streamId));
   }
 
   readAll(after = 0): AsyncIterable<StoredEvent> {

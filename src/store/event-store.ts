@@ -49,7 +49,8 @@ export interface LogBackend {
   load(): Promise<{ head: LogHead; streamVersions: Map<string, number> }>;
   /** Stores the events with the new stream versions and head in one atomic, durable write. */
   write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
-  readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]>;
+  /** The stream's events from `fromVersion` to `toVersion` (its version as last committed), in order. */
+  readStream(streamId: string, fromVersion: number, toVersion: number): Promise<StoredEvent[]>;
   /** The stored text of every event after `after`, in log order, a page at a time. */
   readPages(after: number): AsyncIterable<string[]>;
   /** Every entry of the stream index, by stream then version. */

@@ -22,8 +22,8 @@ export class MemoryBackend implements LogBackend {
     }
   }
 
-  async readStream(streamId: string, fromVersion: number): Promise<StoredEvent[]> {
-    return (this.streams.get(streamId) ?? []).slice(fromVersion - 1).map((json) => JSON.parse(json) as StoredEvent);
+  async readStream(streamId: string, fromVersion: number, toVersion: number): Promise<StoredEvent[]> {
+    return (this.streams.get(streamId) ?? []).slice(fromVersion - 1, toVersion).map((json) => JSON.parse(json) as StoredEvent);
   }
 
   async *readPages(after: number): AsyncIterable<string[]> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Level } from 'level';
 import { firstValueFrom, take, takeWhile, timeout, toArray } from 'rxjs';
 import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
 import {
@@ -471,6 +472,28 @@ describe('LevelDB store', function () {
     assert.deepEqual(await readAll(reopened), appended);
     assert.deepEqual(reopened.head(), { position: 5, hash: appended[4].hash });
   });
+
+  for (const [missing, keyOf, named] of [
+    ['stream index entry', (_position: number) => `s!${streamOf(1)}!${'2'.padStart(16, '0')}`, /session-1 version 2/],
+    ['event', (position: number) => `e!${String(position).padStart(16, '0')}`, /no event at position 3, which session-1 version 2 points to/],
+  ] as const) {
+    it(`reads a stream whose ${missing} is gone as STORE_CORRUPT, naming what is missing`, async function () {
+      const first = await open();
+      await first.append(streamOf(1), 0, [sessionCreated()], meta());
+      await first.append(streamOf(2), 0, [sessionCreated()], meta());
+      await first.append(streamOf(1), 1, [sessionCreated({ title: 'second' })], meta());
+      await first.close();
+      const raw = new Level<string, string>(dir);
+      await raw.del(keyOf(3));
+      await raw.close();
+
+      const reopened = await open();
+
+      const error = await expectStoreError(reopened.readStream(streamOf(1)), 'STORE_CORRUPT');
+      assert.match(error.message, named);
+      assert.deepEqual((await reopened.readStream(streamOf(2))).map((event) => event.position), [2]);
+    });
+  }
 
   it('refuses a second store on an open directory with STORE_LOCKED', async function () {
     const first = await open();

@@ -39,8 +39,8 @@ class DelegatingBackend implements LogBackend {
     return this.inner.write(events, streamVersions, head);
   }
 
-  readStream(streamId: string, fromVersion: number) {
-    return this.inner.readStream(streamId, fromVersion);
+  readStream(streamId: string, fromVersion: number, toVersion: number) {
+    return this.inner.readStream(streamId, fromVersion, toVersion);
   }
 
   readPages(after: number): AsyncIterable<string[]> {
