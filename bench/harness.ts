@@ -319,3 +319,21 @@ export function memoryOf(pid: number): Memory | null {
     return null;
   }
 }
+
+/**
+ * Resident MB of the files `pid` has mapped whose names end with `suffix`, from /proc/PID/smaps
+ * (LevelDB maps its tables to read them: `.ldb`). Too costly to read every second.
+ */
+export function mappedResidentMb(pid: number, suffix: string): number {
+  try {
+    let kb = 0;
+    let counting = false;
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) counting = line.trimEnd().endsWith(suffix);
+      else if (counting && line.startsWith('Rss:')) kb += Number(/(\d+)/.exec(line)![1]);
+    }
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
