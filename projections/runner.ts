@@ -94,7 +94,7 @@ export class ProjectionRunner {
 
   private async hashAt(position: number): Promise<string | undefined> {
     if (position === 0) return GENESIS_HASH;
-    for await (const event of this.store.readAll(position - 1)) return event.hash;
+    for await (const event of this.store.readAll(position - 1, 1)) return event.hash;
     return undefined;
   }
 

@@ -40,6 +40,8 @@ export interface EventLogOptions {
 
 const DEFAULT_MAX_QUEUED_APPENDS = 1000;
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/** Events per read of `readAll` unless the caller asks for fewer. */
+const READ_PAGE = 1000;
 
 export class EventLog implements EventStore {
   private readonly committed = new Subject<StoredEvent>();
@@ -156,9 +158,19 @@ export class EventLog implements EventStore {
     return this.backend.readStream(streamId, fromVersion, this.streamVersion(streamId));
   }
 
-  readAll(after = 0): AsyncIterable<StoredEvent> {
+  /**
+   * Point lookups of known positions, up to the head as each page is read: no LevelDB iterator,
+   * whose native page buffer classic-level frees only when V8 collects it (a client paging through
+   * GET /events at 230 requests/s drove the server to 2 GB that way).
+   */
+  async *readAll(after = 0, pageSize = READ_PAGE): AsyncIterable<StoredEvent> {
     if (this.closed) throw closedError();
-    return parseRecords(recordsOf(this.backend, after));
+    for (let last = after; last < this.logHead.position; ) {
+      const to = Math.min(last + pageSize, this.logHead.position);
+      const records = await this.backend.readPositions(last + 1, to);
+      for (const record of records) yield JSON.parse(record) as StoredEvent;
+      last = to;
+    }
   }
 
   subscribe(after: number): Observable<StoredEvent> {
@@ -177,8 +189,10 @@ export class EventLog implements EventStore {
         complete: () => subscriber.complete(),
       });
       (async () => {
-        // Page by page, each page forwarded in one synchronous run: no promise per event.
-        for await (const page of this.backend.readPages(after)) {
+        // Page by page, each page forwarded in one synchronous run: no promise per event. Nothing
+        // to catch up (a live client starting at the head): no iterator is opened at all.
+        const caughtUp = after >= this.logHead.position;
+        for await (const page of caughtUp ? [] : this.backend.readPages(after)) {
           if (subscriber.closed) return;
           for (const record of page) forward(JSON.parse(record) as StoredEvent);
         }
@@ -219,10 +233,6 @@ function appendProblem(streamId: string, events: NewEvent[], meta: EventMeta): s
     if (problem) return problem;
   }
   return metaProblem(meta);
-}
-
-async function* parseRecords(records: AsyncIterable<string>): AsyncIterable<StoredEvent> {
-  for await (const record of records) yield JSON.parse(record) as StoredEvent;
 }
 
 /** A backend's stored records one by one, after `after`. */

@@ -27,8 +27,11 @@ export interface EventStore {
   append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult>;
   /** The stream's events from `fromVersion` (default 1) in order; empty for an unknown stream. */
   readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
-  /** Every event after `after` (default 0) in log order. */
-  readAll(after?: number): AsyncIterable<StoredEvent>;
+  /**
+   * Every event after `after` (default 0) in log order, read `pageSize` events at a time (default
+   * 1000): a caller that wants only a few asks for a small page.
+   */
+  readAll(after?: number, pageSize?: number): AsyncIterable<StoredEvent>;
   /** Catch-up from `after`, then live: every later event once, in order, with no gap. */
   subscribe(after: number): Observable<StoredEvent>;
   head(): LogHead;
@@ -51,7 +54,9 @@ export interface LogBackend {
   write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
   /** The stream's events from `fromVersion` to `toVersion` (its version as last committed), in order. */
   readStream(streamId: string, fromVersion: number, toVersion: number): Promise<StoredEvent[]>;
-  /** The stored text of every event after `after`, in log order, a page at a time. */
+  /** The stored text of the events at positions `from` to `to` (both committed), in order. */
+  readPositions(from: number, to: number): Promise<string[]>;
+  /** The stored text of every event after `after`, in log order, a page at a time (one scan: replays and tools). */
   readPages(after: number): AsyncIterable<string[]>;
   /** Every entry of the stream index, by stream then version. */
   readStreamIndex(): AsyncIterable<{ streamId: string; version: number; position: number }>;

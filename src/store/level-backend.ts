@@ -90,6 +90,15 @@ export class LevelBackend implements LogBackend {
     });
   }
 
+  async readPositions(from: number, to: number): Promise<string[]> {
+    const positions = Array.from({ length: to - from + 1 }, (_, index) => from + index);
+    const records = await this.db.getMany(positions.map(eventKey));
+    return records.map((record, index) => {
+      if (record === undefined) throw new StoreError('STORE_CORRUPT', `the log has no event at position ${positions[index]}`);
+      return record;
+    });
+  }
+
   /** Reads a page ahead: LevelDB fetches the next page while the caller works through this one. */
   async *readPages(after: number): AsyncIterable<string[]> {
     const iterator = this.db.values({ gt: eventKey(after), lt: 'e"', highWaterMarkBytes: PAGE_BYTES });

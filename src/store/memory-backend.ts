@@ -26,6 +26,10 @@ export class MemoryBackend implements LogBackend {
     return (this.streams.get(streamId) ?? []).slice(fromVersion - 1, toVersion).map((json) => JSON.parse(json) as StoredEvent);
   }
 
+  async readPositions(from: number, to: number): Promise<string[]> {
+    return this.events.slice(from - 1, to);
+  }
+
   async *readPages(after: number): AsyncIterable<string[]> {
     for (let start = after; start < this.events.length; start += PAGE) yield this.events.slice(start, start + PAGE);
   }

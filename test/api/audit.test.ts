@@ -5,7 +5,7 @@ import { chainHash, GENESIS_HASH, withHash } from '../../src/store/hash-chain';
 import { assertError } from '../helpers/assertions';
 import { eventually } from '../helpers/eventually';
 import { openStream } from '../helpers/sse';
-import { readAllEvents, startTestServer, type TestServer } from '../helpers/server';
+import { newDataDir, readAllEvents, startTestServer, type TestServer } from '../helpers/server';
 
 describe('the log as a product: audit routes and the live stream (§10)', () => {
   let server: TestServer;
@@ -98,6 +98,50 @@ describe('the log as a product: audit routes and the live stream (§10)', () => 
       assert.equal(event.data.client, null);
       const raw = await readAllEvents(server);
       assert.equal(raw[0].schemaVersion, 1, 'the stored event is not rewritten');
+    });
+  });
+
+  describe('reading the log for a request', () => {
+    /** The log as the server opens it, counting the scans it opens and the positions it looks up. */
+    class WatchedBackend extends LevelBackend {
+      scans = 0;
+      lookups: number[] = [];
+
+      override readPages(after: number): AsyncIterable<string[]> {
+        this.scans += 1;
+        return super.readPages(after);
+      }
+
+      override readPositions(from: number, to: number): Promise<string[]> {
+        this.lookups.push(to - from + 1);
+        return super.readPositions(from, to);
+      }
+    }
+
+    it('answers the audit routes and the stream with point lookups of the positions they need, never a log scan', async () => {
+      await server.dispose();
+      const dataDir = newDataDir();
+      const backend = new WatchedBackend(logDirectory(dataDir));
+      server = await startTestServer({ streamHeartbeatMs: 50 }, { dataDir, backend });
+      const ids = [await create('A'), await create('B'), await create('C')];
+      await server.api('PATCH', `/sessions/${ids[0]}`, { json: { status: 'review' } });
+      backend.lookups = [];
+
+      const page = await server.api('GET', '/events?after=1&limit=2');
+      assert.deepEqual(page.body.data.map((event: { position: number }) => event.position), [2, 3]);
+      assert.deepEqual(backend.lookups, [2], 'an unfiltered page looks up exactly its positions');
+      const typed = await server.api('GET', '/events?type=SessionUpdated');
+      assert.deepEqual(typed.body.data.map((event: { position: number }) => event.position), [4]);
+      assert.equal((await server.api('GET', `/sessions/${ids[0]}/history`)).body.meta.total, 2);
+      const stream = await openStream(`${server.baseUrl}/events/stream?after=2`, auth());
+      try {
+        assert.deepEqual((await stream.waitForMessages(2)).map((message) => message.id), ['3', '4']);
+        await create('D');
+        assert.deepEqual((await stream.waitForMessages(3)).map((message) => message.id), ['3', '4', '5']);
+      } finally {
+        stream.close();
+      }
+      assert.equal(backend.scans, 0);
     });
   });
 

@@ -18,7 +18,7 @@ import {
   type StoreErrorCode,
 } from '../../src/store';
 import { GENESIS_HASH, hashEvent } from '../../src/store/hash-chain';
-import { FlakyBackend, PausingReads, meta, sessionCreated, sessionData } from './fixtures';
+import { CountingReads, FlakyBackend, PausingReads, meta, sessionCreated, sessionData } from './fixtures';
 
 interface Storage {
   open(): Promise<EventStore>;
@@ -317,7 +317,43 @@ function storeContract(name: string, storage: () => Storage): void {
       }
     });
 
+    describe('readAll in pages', function () {
+      it('reads every event in order whatever the page size, up to the head as each page is read', async function () {
+        const store = await open();
+        await appendToNewStreams(store, range(1, 7));
+        const everything = await readAll(store);
+
+        for (const pageSize of [1, 2, 3, 7, 1000]) {
+          const events: StoredEvent[] = [];
+          for await (const event of store.readAll(2, pageSize)) events.push(event);
+          assert.deepEqual(events, everything.slice(2), `page size ${pageSize}`);
+        }
+        const seen: number[] = [];
+        for await (const event of store.readAll(0, 3)) {
+          seen.push(event.position);
+          if (event.position === 1) await appendToNewStreams(store, range(8, 9));
+        }
+        assert.deepEqual(seen, range(1, 9));
+      });
+    });
+
     describe('subscribe', function () {
+      it('opens no log scan for a subscriber that starts at the head, and one for a subscriber behind it', async function () {
+        const backend = new CountingReads(under.backend());
+        const store = await open(backend);
+        await appendToNewStreams(store, range(1, 3));
+
+        const live = receiveThroughLast(store, 3);
+        await store.append('session-last', 0, [sessionCreated()], meta());
+        assert.deepEqual((await live).map((event) => event.position), [4]);
+        assert.equal(backend.scans, 0);
+
+        const behind = firstValueFrom(store.subscribe(1).pipe(take(4), toArray(), timeout(5000)));
+        await store.append('session-later', 0, [sessionCreated()], meta());
+        assert.deepEqual((await behind).map((event) => event.position), [2, 3, 4, 5]);
+        assert.equal(backend.scans, 1);
+      });
+
       it('catches up from a position and goes live with every later event exactly once, in order', async function () {
         const store = await open();
         await appendToNewStreams(store, range(1, 100));
@@ -494,6 +530,21 @@ describe('LevelDB store', function () {
       assert.deepEqual((await reopened.readStream(streamOf(2))).map((event) => event.position), [2]);
     });
   }
+
+  it('reads the log past a missing event as STORE_CORRUPT, naming its position', async function () {
+    const first = await open();
+    await appendToNewStreams(first, range(1, 5));
+    await first.close();
+    const raw = new Level<string, string>(dir);
+    await raw.del(`e!${'3'.padStart(16, '0')}`);
+    await raw.close();
+
+    const reopened = await open();
+
+    const error = await expectStoreError(readAll(reopened, 1), 'STORE_CORRUPT');
+    assert.match(error.message, /no event at position 3/);
+    assert.deepEqual((await readAll(reopened, 3)).map((event) => event.position), [4, 5]);
+  });
 
   it('refuses a second store on an open directory with STORE_LOCKED', async function () {
     const first = await open();

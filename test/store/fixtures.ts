@@ -43,6 +43,10 @@ class DelegatingBackend implements LogBackend {
     return this.inner.readStream(streamId, fromVersion, toVersion);
   }
 
+  readPositions(from: number, to: number) {
+    return this.inner.readPositions(from, to);
+  }
+
   readPages(after: number): AsyncIterable<string[]> {
     return this.inner.readPages(after);
   }
@@ -74,6 +78,16 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((done) => (resolve = done));
   return { promise, resolve };
+}
+
+/** A backend that counts the log scans (`readPages`) it is asked for. */
+export class CountingReads extends DelegatingBackend {
+  scans = 0;
+
+  override readPages(after: number): AsyncIterable<string[]> {
+    this.scans += 1;
+    return super.readPages(after);
+  }
 }
 
 /** A backend whose log reads hold still after their first event until `resume()`. */

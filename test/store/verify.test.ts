@@ -75,6 +75,7 @@ function backendOf({ records, head, streamVersions, index }: Stored): LogBackend
     load: async () => ({ head: head ?? (last ? { position: last.position, hash: last.hash } : { position: 0, hash: GENESIS_HASH }), streamVersions: streamVersions ?? derivedHeads }),
     write: async (_events: readonly SerializedEvent[]) => assert.fail('the verifier must not write'),
     readStream: async () => assert.fail('the verifier reads the log, not streams'),
+    readPositions: async () => assert.fail('the verifier scans the log in pages'),
     async *readPages(after: number) {
       yield records.slice(after);
     },

@@ -29,7 +29,9 @@ export function eventRoutes(services: Services) {
         const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? 100, MAX_EVENTS_PAGE);
         const wanted = eventFilter(ctx);
         const events: StoredEvent[] = [];
-        const source = wanted.sessionId ? await streamAfter(services, wanted.sessionId, after) : services.store.readAll(after);
+        // Unfiltered, a page is exactly the next `limit` positions; filtered, it is read in pages until found.
+        const pageSize = wanted.types === null ? limit : MAX_EVENTS_PAGE;
+        const source = wanted.sessionId ? await streamAfter(services, wanted.sessionId, after) : services.store.readAll(after, pageSize);
         for await (const event of source) {
           if (!wanted.matches(event)) continue;
           events.push(upcast(event));
