@@ -13,6 +13,7 @@ import { GENESIS_HASH } from './hash-chain';
  * Numbers are zero-padded so that key order is numeric order.
  */
 const pad = (value: number) => value.toString().padStart(16, '0');
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 const eventKey = (position: number) => `e!${pad(position)}`;
 const streamKey = (streamId: string, version: number) => `s!${streamId}!${pad(version)}`;
 const streamHeadKey = (streamId: string) => `h!${streamId}`;
@@ -78,23 +79,25 @@ export class LevelBackend implements LogBackend {
    */
   async readStream(streamId: string, fromVersion: number, toVersion: number): Promise<StoredEvent[]> {
     if (toVersion < fromVersion) return [];
-    const versions = Array.from({ length: toVersion - fromVersion + 1 }, (_, index) => fromVersion + index);
-    const positions = await this.db.getMany(versions.map((version) => streamKey(streamId, version)));
-    const values = await this.db.getMany(positions.map((position, index) => {
+    const versions = range(fromVersion, toVersion);
+    const indexed = await this.db.getMany(versions.map((version) => streamKey(streamId, version)));
+    const positions = indexed.map((position, index) => {
       if (position === undefined) throw new StoreError('STORE_CORRUPT', `the stream index has no entry for ${streamId} version ${versions[index]}`);
-      return eventKey(Number(position));
-    }));
-    return values.map((value, index) => {
-      if (value === undefined) throw new StoreError('STORE_CORRUPT', `the log has no event at position ${positions[index]}, which ${streamId} version ${versions[index]} points to`);
-      return JSON.parse(value) as StoredEvent;
+      return Number(position);
     });
+    const records = await this.recordsAt(positions, (index) => `, which ${streamId} version ${versions[index]} points to`);
+    return records.map((record) => JSON.parse(record) as StoredEvent);
   }
 
-  async readPositions(from: number, to: number): Promise<string[]> {
-    const positions = Array.from({ length: to - from + 1 }, (_, index) => from + index);
+  readPositions(from: number, to: number): Promise<string[]> {
+    return this.recordsAt(range(from, to));
+  }
+
+  /** The stored events at `positions`; one that is missing is STORE_CORRUPT (`context` says who points to it). */
+  private async recordsAt(positions: number[], context: (index: number) => string = () => ''): Promise<string[]> {
     const records = await this.db.getMany(positions.map(eventKey));
     return records.map((record, index) => {
-      if (record === undefined) throw new StoreError('STORE_CORRUPT', `the log has no event at position ${positions[index]}`);
+      if (record === undefined) throw new StoreError('STORE_CORRUPT', `the log has no event at position ${positions[index]}${context(index)}`);
       return record;
     });
   }
