@@ -7,6 +7,7 @@ import { evolveSession, type SessionState } from './session-state';
 import { SlotBitmap } from './slot-bitmap';
 import { SortedIndex } from './sorted-index';
 import { TermIndex } from './term-index';
+import { ValueIndex } from './value-index';
 
 export const SORT_FIELDS = ['title', 'kind', 'status', 'lastOpened', 'createdAt', 'updatedAt'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -67,11 +68,13 @@ export class SessionsProjection implements Projection {
   private readonly slotOf = new Map<string, number>();
   private readonly states: Array<SessionState | undefined> = [];
   private readonly freeSlots: number[] = [];
-  /** Each slot's title as the title order compares it, so sorting a few hundred matches folds none. */
-  private readonly foldedTitles: string[] = [];
-  private readonly byTag = new Map<string, PostingList>();
-  private readonly tagSpellings = new Map<string, Map<string, number>>();
-  private readonly byKind = new Map<string, PostingList>();
+  /**
+   * Each slot's title as the title order compares it, so sorting a few hundred matches folds none:
+   * folded when first compared, forgotten when the title changes.
+   */
+  private readonly foldedTitles: Array<string | undefined> = [];
+  private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, () => this.slotsAndStates());
+  private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], () => this.slotsAndStates());
   private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slotOf.get(id)!, idAt: (slot) => this.states[slot]!.id });
   /** Scratch bitmaps for a query's filters: list() is synchronous, so one set serves every request. */
   private readonly bitmaps: SlotBitmap[] = [];
@@ -115,16 +118,12 @@ export class SessionsProjection implements Projection {
       this.slotOf.set(id, slot);
     }
     for (const index of this.sortedIndexes) index.update(before, after);
-    if (before?.kind !== after?.kind) this.reindex(this.byKind, slot, before && [before.kind], after && [after.kind]);
-    if (before?.tags !== after?.tags) {
-      this.reindex(this.byTag, slot, before?.tags, after?.tags);
-      this.countSpellings(before?.tags ?? [], -1);
-      this.countSpellings(after?.tags ?? [], 1);
-    }
+    if (before?.kind !== after?.kind) this.byKind.update(slot, before, after);
+    if (before?.tags !== after?.tags) this.byTag.update(slot, before, after);
     const unchangedText = before && after && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
     // The texts are not kept (they would double the notes in memory): rebuilt for the index only.
     if (!unchangedText && this.terms.built) this.terms.update(id, before && searchTextOf(before), after && searchTextOf(after));
-    if (after && before?.title !== after.title) this.foldedTitles[slot] = foldText(after.title);
+    if (before?.title !== after?.title) this.foldedTitles[slot] = undefined;
     this.states[slot] = after;
     if (!after) {
       this.slotOf.delete(id);
@@ -151,6 +150,10 @@ export class SessionsProjection implements Projection {
     for (const state of this.states) if (state) yield state;
   }
 
+  private *slotsAndStates(): Generator<[number, SessionState]> {
+    for (const [slot, state] of this.states.entries()) if (state) yield [slot, state];
+  }
+
   list(query: SessionQuery): Page<SessionState> {
     const segments = this.plan(query.sort, query.order);
     const matches = this.matches(query);
@@ -163,8 +166,8 @@ export class SessionsProjection implements Projection {
   /** Tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
   tagCounts(): TagCount[] {
     const counts: TagCount[] = [];
-    for (const [key, slots] of this.byTag) {
-      const spellings = [...this.tagSpellings.get(key)!].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
+    for (const { slots, spellings: counted } of this.byTag.values().values()) {
+      const spellings = [...counted].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
       counts.push({ tag: spellings[0][0], count: slots.size });
     }
     return counts.sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
@@ -175,8 +178,8 @@ export class SessionsProjection implements Projection {
     const { terms, openedSince } = query;
     // Each filter is a union of slot lists (one list for a kind or a tag, one per token for a word).
     const filters: PostingList[][] = [];
-    if (query.kind !== null) filters.push([this.byKind.get(query.kind) ?? NO_SESSIONS]);
-    for (const tag of query.tags) filters.push([this.byTag.get(tag) ?? NO_SESSIONS]);
+    if (query.kind !== null) filters.push([this.byKind.slotsOf(query.kind) ?? NO_SESSIONS]);
+    for (const tag of query.tags) filters.push([this.byTag.slotsOf(tag) ?? NO_SESSIONS]);
     if (filters.length === 0 && terms.length === 0 && openedSince === null) return null;
     const sizeOf = (lists: PostingList[]) => lists.reduce((sum, list) => sum + list.size, 0);
     // A term becomes a filter when its lists are cheaper to mark than testing the candidates
@@ -307,7 +310,7 @@ export class SessionsProjection implements Projection {
       keys[match] = '';
       for (let position = 0; position < segments.length; position += 1) {
         const { index } = segments[position];
-        const key = index === this.sorted.title ? this.foldedTitles[slots[match]] : index.keyOf(session);
+        const key = index === this.sorted.title ? (this.foldedTitles[slots[match]] ??= foldText(session.title)) : index.keyOf(session);
         if (key === null) continue;
         positions[match] = position;
         keys[match] = key;
@@ -336,35 +339,5 @@ export class SessionsProjection implements Projection {
       items.push(session);
     }
     return items;
-  }
-
-  /** Moves the session between the lists of a lower-cased index (kind, tags) by what changed. */
-  private reindex(index: Map<string, PostingList>, slot: number, before: readonly string[] = [], after: readonly string[] = []): void {
-    const newKeys = after.map((value) => value.toLowerCase());
-    for (const value of before) {
-      const key = value.toLowerCase();
-      if (newKeys.includes(key)) continue;
-      const slots = index.get(key);
-      if (!slots) continue;
-      slots.delete(slot);
-      if (slots.size === 0) index.delete(key);
-    }
-    for (const key of newKeys) {
-      let slots = index.get(key);
-      if (!slots) index.set(key, (slots = new PostingList()));
-      slots.add(slot);
-    }
-  }
-
-  private countSpellings(tags: readonly string[], delta: 1 | -1): void {
-    for (const tag of tags) {
-      const key = tag.toLowerCase();
-      const spellings = this.tagSpellings.get(key) ?? new Map<string, number>();
-      const count = (spellings.get(tag) ?? 0) + delta;
-      if (count > 0) spellings.set(tag, count);
-      else spellings.delete(tag);
-      if (spellings.size > 0) this.tagSpellings.set(key, spellings);
-      else this.tagSpellings.delete(key);
-    }
   }
 }

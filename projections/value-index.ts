@@ -1,0 +1,69 @@
+import { PostingList } from './posting-list';
+
+/** A value as an index holds it: its slots, and how many items spell it each way. */
+export interface ValueEntry {
+  slots: PostingList;
+  spellings: Map<string, number>;
+}
+
+/**
+ * Slots by a value compared case-insensitively (a session's kind, each of its tags), with each
+ * spelling of a value counted. Built the first time it is read, from every item at once, and kept
+ * by every update after that: a replay or a snapshot load at start-up, which no query watches,
+ * does not pay for it (about a fifth of a million-event replay).
+ */
+export class ValueIndex<T> {
+  private entries: Map<string, ValueEntry> | null = null;
+
+  /**
+   * `valuesOf`: an item's values, as spelt; `all`: every item with its slot, to build the index from.
+   */
+  constructor(
+    private readonly valuesOf: (item: T) => readonly string[],
+    private readonly all: () => Iterable<[number, T]>,
+  ) {}
+
+  /** Moves the item in `slot` from the values of `before` to those of `after` (either may be absent). */
+  update(slot: number, before: T | undefined, after: T | undefined): void {
+    if (this.entries !== null) this.move(this.entries, slot, before ? this.valuesOf(before) : [], after ? this.valuesOf(after) : []);
+  }
+
+  /** The slots holding `key` (lower case), if any does. */
+  slotsOf(key: string): PostingList | undefined {
+    return this.built().get(key)?.slots;
+  }
+
+  /** Every value held, by its lower-cased key. */
+  values(): ReadonlyMap<string, ValueEntry> {
+    return this.built();
+  }
+
+  private built(): Map<string, ValueEntry> {
+    if (this.entries === null) {
+      const entries = new Map<string, ValueEntry>();
+      for (const [slot, item] of this.all()) this.move(entries, slot, [], this.valuesOf(item));
+      this.entries = entries;
+    }
+    return this.entries;
+  }
+
+  private move(entries: Map<string, ValueEntry>, slot: number, before: readonly string[], after: readonly string[]): void {
+    const newKeys = after.map((value) => value.toLowerCase());
+    for (const value of before) {
+      const key = value.toLowerCase();
+      const entry = entries.get(key);
+      if (!entry) continue;
+      const count = entry.spellings.get(value)! - 1;
+      if (count > 0) entry.spellings.set(value, count);
+      else entry.spellings.delete(value);
+      if (!newKeys.includes(key)) entry.slots.delete(slot);
+      if (entry.slots.size === 0) entries.delete(key);
+    }
+    for (const [index, key] of newKeys.entries()) {
+      let entry = entries.get(key);
+      if (!entry) entries.set(key, (entry = { slots: new PostingList(), spellings: new Map() }));
+      entry.slots.add(slot);
+      entry.spellings.set(after[index], (entry.spellings.get(after[index]) ?? 0) + 1);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { StoredEvent } from '../../events/envelope';
+import { newSessionData } from '../../src/commands/create-session';
+import { SessionsProjection, SORT_FIELDS, type SessionQuery } from '../../projections/sessions';
+import { ValueIndex } from '../../projections/value-index';
+
+/*
+ * The tag, kind and order indexes, the word index and the folded titles are built the first time a
+ * query reads them and kept by every change after that. Whenever the first read comes, the answers
+ * must be those of an index built from the final items at once.
+ */
+
+const TAGS = ['mix', 'Mix', 'MIX', 'vocals', 'Vocals', 'edm', 'café', 'Café'];
+const KINDS = ['Ableton', 'ableton', 'Logic Pro', 'Reaper'];
+const TITLES = ['Alpha', 'alpha', 'Émile', 'emile', 'Zed', 'Bass & Drums'];
+
+describe('ValueIndex: built on first read, then kept', () => {
+  type Item = { values: string[] };
+  const snapshotOf = (index: ValueIndex<Item>) =>
+    [...index.values()].map(([key, { slots, spellings }]) => [key, [...slots.matching([])], [...spellings].sort()]).sort();
+
+  it('given changes before and after the first read, then the entries of an index built from the final items', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ slot: fc.integer({ min: 0, max: 7 }), values: fc.option(fc.uniqueArray(fc.constantFrom(...TAGS), { maxLength: 3 }), { nil: undefined }) }), { maxLength: 40 }),
+        fc.nat(40),
+        (changes, firstReadAt) => {
+          const items: Array<Item | undefined> = [];
+          const all = function* (): Generator<[number, Item]> {
+            for (const [slot, item] of items.entries()) if (item) yield [slot, item];
+          };
+          const followed = new ValueIndex<Item>((item) => item.values, all);
+          for (const [step, { slot, values }] of changes.entries()) {
+            if (step === firstReadAt) followed.values();
+            const after = values && { values };
+            followed.update(slot, items[slot], after);
+            items[slot] = after;
+          }
+          const fresh = new ValueIndex<Item>((item) => item.values, all);
+          assert.deepEqual(snapshotOf(followed), snapshotOf(fresh));
+        },
+      ),
+    );
+  });
+});
+
+describe('sessions read model: queried during the fold or only at the end, the same answers', () => {
+  const sessionIds = ['session_A', 'session_B', 'session_C', 'session_D', 'session_E'];
+  const FILLERS = 80;
+  type Step = { session: number; change: 'create' | 'title' | 'kind' | 'tags' | 'open' | 'delete'; title: string; kind: string; tags: string[]; query: boolean };
+  const stepArb: fc.Arbitrary<Step> = fc.record({
+    session: fc.nat(sessionIds.length - 1),
+    change: fc.constantFrom('create', 'title', 'kind', 'tags', 'open', 'delete'),
+    title: fc.constantFrom(...TITLES),
+    kind: fc.constantFrom(...KINDS),
+    tags: fc.uniqueArray(fc.constantFrom(...TAGS), { maxLength: 3, comparator: (a, b) => a.toLowerCase() === b.toLowerCase() }),
+    query: fc.boolean(),
+  });
+
+  /** The events the steps make, versioned per stream as the log would (a change to a session that does not exist makes none). */
+  function eventsOf(steps: Step[]): Array<{ event: StoredEvent; queryBefore: boolean }> {
+    const versions = sessionIds.map(() => 0);
+    const live = sessionIds.map(() => false);
+    const events: Array<{ event: StoredEvent; queryBefore: boolean }> = [];
+    // Sessions no filtered query matches: with them a filter finds few, and its matches are sorted
+    // by their own keys (folded titles included) rather than found by walking an order.
+    for (let filler = 0; filler < FILLERS; filler += 1) {
+      const data = newSessionData({ title: 'zzz', kind: 'Filler' }) as unknown as Record<string, unknown>;
+      const event = { position: events.length + 1, streamId: `session_F${filler}`, version: 1, type: 'SessionCreated', schemaVersion: 2, data, meta: { at: '2025-12-31T00:00:00.000Z', requestId: `f${filler}`, actor: 'test' }, hash: 'h' };
+      events.push({ event, queryBefore: false });
+    }
+    for (const [index, step] of steps.entries()) {
+      const streamId = sessionIds[step.session];
+      const data = {
+        create: () => newSessionData({ title: step.title, kind: step.kind, tags: step.tags }),
+        title: () => ({ title: step.title }),
+        kind: () => ({ kind: step.kind }),
+        tags: () => ({ tags: step.tags }),
+        open: () => ({}),
+        delete: () => ({}),
+      }[step.change]();
+      const type = { create: 'SessionCreated', title: 'SessionUpdated', kind: 'SessionUpdated', tags: 'SessionTagsReplaced', open: 'SessionOpened', delete: 'SessionDeleted' }[step.change];
+      if ((step.change === 'create') === live[step.session]) continue;
+      live[step.session] = step.change !== 'delete';
+      versions[step.session] += 1;
+      const at = new Date(Date.UTC(2026, 0, 1) + index * 60_000).toISOString();
+      const event = { position: events.length + 1, streamId, version: versions[step.session], type, schemaVersion: 2, data: data as Record<string, unknown>, meta: { at, requestId: `r${index}`, actor: 'test' }, hash: 'h' };
+      events.push({ event, queryBefore: step.query });
+    }
+    return events;
+  }
+
+  const queries: SessionQuery[] = [
+    ...SORT_FIELDS.flatMap((sort) => (['asc', 'desc'] as const).map((order) => ({ sort, order }))),
+    { sort: null, order: null },
+  ].flatMap(({ sort, order }) => [
+    { terms: [], kind: null, tags: [], openedSince: null, sort, order, limit: 50, offset: 0 },
+    { terms: [], kind: 'ableton', tags: ['mix'], openedSince: null, sort, order, limit: 50, offset: 0 },
+    { terms: ['emile'], kind: null, tags: [], openedSince: null, sort, order, limit: 50, offset: 0 },
+    { terms: ['al'], kind: null, tags: ['vocals'], openedSince: '2026-01-01T00:00:00.000Z', sort, order, limit: 2, offset: 1 },
+  ]);
+  const answersOf = (model: SessionsProjection) => ({
+    pages: queries.map((query) => {
+      const { items, total } = model.list(query);
+      return { ids: items.map((session) => session.id), total };
+    }),
+    tags: model.tagCounts(),
+  });
+
+  it('given queries at random points of the fold, then every answer is that of a model first queried at the end', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 40 }), (steps) => {
+        const queriedAlong = new SessionsProjection();
+        const queriedAtTheEnd = new SessionsProjection();
+        for (const { event, queryBefore } of eventsOf(steps)) {
+          if (queryBefore) answersOf(queriedAlong);
+          queriedAlong.apply(event);
+          queriedAtTheEnd.apply(event);
+        }
+        assert.deepEqual(answersOf(queriedAlong), answersOf(queriedAtTheEnd));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
