@@ -1,6 +1,5 @@
 import { IdempotencyProjection } from './idempotency';
 import { ImportsProjection } from './imports';
-import { ProjectPathsProjection } from './project-paths';
 import { SessionsProjection } from './sessions';
 import { WaveformNotesProjection } from './waveform-notes';
 
@@ -10,6 +9,5 @@ export function createReadModels() {
   const idempotency = new IdempotencyProjection();
   const waveformNotes = new WaveformNotesProjection();
   const imports = new ImportsProjection();
-  const projectPaths = new ProjectPathsProjection();
-  return { sessions, idempotency, waveformNotes, imports, projectPaths, all: [sessions, idempotency, waveformNotes, imports, projectPaths] };
+  return { sessions, idempotency, waveformNotes, imports, all: [sessions, idempotency, waveformNotes, imports] };
 }

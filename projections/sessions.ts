@@ -75,6 +75,11 @@ export class SessionsProjection implements Projection {
   private readonly foldedTitles: Array<string | undefined> = [];
   private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, () => this.slotsAndStates());
   private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], () => this.slotsAndStates());
+  private readonly byPath = new ValueIndex<SessionState>(
+    (session) => (session.projectPath === null ? [] : [session.projectPath]),
+    () => this.slotsAndStates(),
+    (path) => path,
+  );
   private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slotOf.get(id)!, idAt: (slot) => this.states[slot]!.id });
   /** Scratch bitmaps for a query's filters: list() is synchronous, so one set serves every request. */
   private readonly bitmaps: SlotBitmap[] = [];
@@ -120,6 +125,7 @@ export class SessionsProjection implements Projection {
     for (const index of this.sortedIndexes) index.update(before, after);
     if (before?.kind !== after?.kind) this.byKind.update(slot, before, after);
     if (before?.tags !== after?.tags) this.byTag.update(slot, before, after);
+    if (before?.projectPath !== after?.projectPath) this.byPath.update(slot, before, after);
     const unchangedText = before && after && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
     // The texts are not kept (they would double the notes in memory): rebuilt for the index only.
     if (!unchangedText && this.terms.built) this.terms.update(id, before && searchTextOf(before), after && searchTextOf(after));
@@ -139,6 +145,11 @@ export class SessionsProjection implements Projection {
   get(id: string): SessionState | undefined {
     const slot = this.slotOf.get(id);
     return slot === undefined ? undefined : this.states[slot];
+  }
+
+  /** Whether a live session has this project path: what an import checks to skip a project it already has. */
+  hasProjectPath(path: string): boolean {
+    return this.byPath.slotsOf(path) !== undefined;
   }
 
   count(): number {

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Items serialised per write: a large model is written out between requests, not in one go. */
@@ -70,9 +70,18 @@ export class SnapshotFiles {
       await file.close();
     }
     await rename(temporary, target);
-    // Earlier builds kept one JSON document per model, <name>.json: never read again. One that
-    // cannot be removed is left behind; the save itself has succeeded.
-    await rm(join(this.directory, `${snapshot.projection}.json`), { force: true }).catch(() => undefined);
+  }
+
+  /**
+   * Removes every snapshot file but the current ones of the models `names`: those of models no
+   * longer kept, the one-document `<name>.json` of earlier builds, and the temporary file of a save
+   * a crash cut short. Only while no save is under way (at start, before the first).
+   */
+  async prune(names: readonly string[]): Promise<void> {
+    const current = new Set(names.map((name) => `${name}.ndjson`));
+    const entries = await readdir(this.directory).catch((): string[] => []);
+    const leftOver = entries.filter((entry) => !current.has(entry) && /\.(ndjson|json|tmp)$/.test(entry));
+    await Promise.all(leftOver.map((entry) => rm(join(this.directory, entry), { force: true })));
   }
 }
 

@@ -6,8 +6,10 @@ export interface ValueEntry {
   spellings: Map<string, number>;
 }
 
+const lowerCase = (value: string) => value.toLowerCase();
+
 /**
- * Slots by a value compared case-insensitively (a session's kind, each of its tags), with each
+ * Slots by a value's key (by default its lower case: a session's kind, each of its tags), with each
  * spelling of a value counted. Built the first time it is read, from every item at once, and kept
  * by every update after that: a replay or a snapshot load at start-up, which no query watches,
  * does not pay for it (about a fifth of a million-event replay).
@@ -16,11 +18,13 @@ export class ValueIndex<T> {
   private entries: Map<string, ValueEntry> | null = null;
 
   /**
-   * `valuesOf`: an item's values, as spelt; `all`: every item with its slot, to build the index from.
+   * `valuesOf`: an item's values, as spelt; `all`: every item with its slot, to build the index
+   * from; `keyOf`: what makes two values the same.
    */
   constructor(
     private readonly valuesOf: (item: T) => readonly string[],
     private readonly all: () => Iterable<[number, T]>,
+    private readonly keyOf: (value: string) => string = lowerCase,
   ) {}
 
   /** Moves the item in `slot` from the values of `before` to those of `after` (either may be absent). */
@@ -28,7 +32,7 @@ export class ValueIndex<T> {
     if (this.entries !== null) this.move(this.entries, slot, before ? this.valuesOf(before) : [], after ? this.valuesOf(after) : []);
   }
 
-  /** The slots holding `key` (lower case), if any does. */
+  /** The slots holding a value with this key, if any does. */
   slotsOf(key: string): PostingList | undefined {
     return this.built().get(key)?.slots;
   }
@@ -48,9 +52,9 @@ export class ValueIndex<T> {
   }
 
   private move(entries: Map<string, ValueEntry>, slot: number, before: readonly string[], after: readonly string[]): void {
-    const newKeys = after.map((value) => value.toLowerCase());
+    const newKeys = after.map(this.keyOf);
     for (const value of before) {
-      const key = value.toLowerCase();
+      const key = this.keyOf(value);
       const entry = entries.get(key);
       if (!entry) continue;
       const count = entry.spellings.get(value)! - 1;

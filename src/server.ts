@@ -92,8 +92,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile });
     tokens.watch();
     started.push(tokens);
-    const { sessions, idempotency, waveformNotes, imports, projectPaths, all } = createReadModels();
-    const projections = new ProjectionRunner(store, all, { snapshots: new SnapshotFiles(snapshotDirectory(config.dataDir)) });
+    const { sessions, idempotency, waveformNotes, imports, all } = createReadModels();
+    const snapshots = new SnapshotFiles(snapshotDirectory(config.dataDir));
+    const projections = new ProjectionRunner(store, all, { snapshots });
     const saveSnapshots = () =>
       projections.saveSnapshots().catch((error: Error) => logger.log('warn', 'read-model snapshot not saved', { error: error.message }));
     // At shutdown, once no request can write any more: the next start loads this and replays nothing.
@@ -104,6 +105,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       },
     });
     await projections.start();
+    // What earlier builds left (models no longer kept, older formats) and saves a crash cut short.
+    await snapshots.prune(all.map((projection) => projection.name)).catch((error: Error) => logger.log('warn', 'old snapshot files not removed', { error: error.message }));
     started.push(snapshotEvery(store, config.snapshotEveryEvents, Math.max(0, ...Object.values(projections.appliedSinceStart())), saveSnapshots));
     const modes = new ModeState({
       configured: config.mode,
@@ -121,7 +124,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const waveforms = new Waveforms(waveformDirectory(config.dataDir));
     started.push(waveforms);
     const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now });
-    const importRunner = new ImportRunner({ store, projections, modes, imports, projectPaths, previewAnalysis, logger, now });
+    const importRunner = new ImportRunner({ store, projections, modes, imports, sessions, previewAnalysis, logger, now });
     started.push(importRunner);
     const services: Services = {
       store,

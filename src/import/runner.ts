@@ -1,7 +1,7 @@
 import type { EventMeta, NewEvent } from '../../events/envelope';
 import { ImportFinished, ImportItemProcessed, type ImportItemProcessedData } from '../../events/imports';
 import type { ImportRecord, ImportsProjection } from '../../projections/imports';
-import type { ProjectPathsProjection } from '../../projections/project-paths';
+import type { SessionsProjection } from '../../projections/sessions';
 import { commit, type CommitDeps } from '../commands/commit';
 import { decideImportItem } from '../commands/import-item';
 import { importedSessionId } from '../ids';
@@ -12,7 +12,7 @@ import { ItemFailure, planItem } from './plan';
 
 export interface ImportRunnerDeps extends CommitDeps {
   imports: ImportsProjection;
-  projectPaths: ProjectPathsProjection;
+  sessions: Pick<SessionsProjection, 'hasProjectPath'>;
   previewAnalysis: PreviewAnalysis;
   logger: Logger;
   now(): Date;
@@ -112,7 +112,7 @@ export class ImportRunner {
     const item = record.items[index];
     const sessionId = importedSessionId(record.importId, index, Date.parse(record.requestedAt));
     if (this.deps.store.streamVersion(sessionId) > 0) return { outcome: 'created', sessionId };
-    if (this.deps.projectPaths.has(item.projectPath)) return { outcome: 'skipped', reason: 'a session with this projectPath already exists' };
+    if (this.deps.sessions.hasProjectPath(item.projectPath)) return { outcome: 'skipped', reason: 'a session with this projectPath already exists' };
     let plan;
     try {
       plan = await planItem(item, record);

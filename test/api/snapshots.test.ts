@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { createReadModels } from '../../projections/read-models';
 import { ProjectionRunner } from '../../projections/runner';
@@ -143,6 +144,24 @@ describe('read-model snapshots and rebuild', () => {
     assert.equal(second.server.projections.appliedSinceStart().sessions, 3);
     await second.stop();
     assert.equal(existsSync(legacy), false);
+    assert.equal(files.read('sessions')!.data.length, 3);
+  });
+
+  it('removes at start the snapshot files of models it no longer keeps and of saves cut short, and keeps its own', async () => {
+    const first = await start();
+    await createSessions(first, 3);
+    await first.stop();
+    const files = new SnapshotFiles(snapshotDirectory(dataDir));
+    const leftOver = [files.path('project-paths'), `${files.path('sessions')}.4242.tmp`];
+    for (const path of leftOver) writeFileSync(path, '{}\n');
+    const unrelated = join(snapshotDirectory(dataDir), 'notes.txt');
+    writeFileSync(unrelated, 'not ours');
+
+    const second = await start();
+
+    assert.deepEqual(leftOver.filter((path) => existsSync(path)), []);
+    assert.equal(existsSync(unrelated), true);
+    assert.equal(second.server.projections.appliedSinceStart().sessions, 0, 'the current snapshot was loaded, not removed');
     assert.equal(files.read('sessions')!.data.length, 3);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { decodeTime } from 'ulid';
 import type { StoredEvent } from '../../events/envelope';
 import { ImportsProjection } from '../../projections/imports';
-import { ProjectPathsProjection } from '../../projections/project-paths';
+import { SessionsProjection } from '../../projections/sessions';
 import { decideImportItem } from '../../src/commands/import-item';
 import { importedSessionId, newImportId } from '../../src/ids';
 import { discoverAudio, folderKind, MAX_DISCOVERED_PREVIEWS } from '../../src/import/discover';
@@ -11,8 +11,8 @@ import { minutesAgo, tempProjects, type ProjectTree } from '../helpers/projects'
 
 /*
  * Import's pure parts and read models (contract §7): the derived session id of an item, the
- * events an item decides, the imports and project-paths folds, and what discovery finds in a
- * project folder.
+ * events an item decides, the imports fold, the project paths the sessions model answers for,
+ * and what discovery finds in a project folder.
  */
 
 const SESSION_ID = /^session_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -206,55 +206,54 @@ describe('import: ImportsProjection', () => {
   });
 });
 
-describe('import: ProjectPathsProjection', () => {
+describe('import: the project paths the sessions model answers for', () => {
   const created = (id: string, projectPath: string | null) => stored(id, 'SessionCreated', { title: 't', kind: 'Other', status: 'draft', accent: 'default', tags: [], notes: '', client: null, projectPath });
   const updated = (id: string, data: object) => stored(id, 'SessionUpdated', data);
   const deleted = (id: string) => stored(id, 'SessionDeleted', {});
 
   it('given a session created with a path, then the path is taken; without one, nothing is', () => {
-    const paths = new ProjectPathsProjection();
+    const paths = new SessionsProjection();
     paths.apply(created('session_A', '/music/a'));
     paths.apply(created('session_B', null));
-    assert.equal(paths.has('/music/a'), true);
-    assert.equal(paths.has('/music/b'), false);
-    assert.deepEqual(paths.snapshot(), [['session_A', '/music/a']]);
+    assert.equal(paths.hasProjectPath('/music/a'), true);
+    assert.equal(paths.hasProjectPath('/music/b'), false);
   });
 
   it('given a session whose projectPath is updated, then the old path is free and the new one taken; other updates change nothing', () => {
-    const paths = new ProjectPathsProjection();
+    const paths = new SessionsProjection();
     paths.apply(created('session_A', '/music/a'));
     paths.apply(updated('session_A', { title: 'Renamed' }));
-    assert.equal(paths.has('/music/a'), true);
+    assert.equal(paths.hasProjectPath('/music/a'), true);
     paths.apply(updated('session_A', { projectPath: '/music/moved' }));
-    assert.deepEqual([paths.has('/music/a'), paths.has('/music/moved')], [false, true]);
+    assert.deepEqual([paths.hasProjectPath('/music/a'), paths.hasProjectPath('/music/moved')], [false, true]);
     paths.apply(updated('session_A', { projectPath: null }));
-    assert.equal(paths.has('/music/moved'), false);
-    assert.deepEqual(paths.snapshot(), []);
+    assert.equal(paths.hasProjectPath('/music/moved'), false);
     paths.apply(updated('session_A', { projectPath: '/music/again' }));
-    assert.equal(paths.has('/music/again'), true);
+    assert.equal(paths.hasProjectPath('/music/again'), true);
   });
 
   it('given two sessions on one path, when one is deleted, then the path stays taken until the other goes too', () => {
-    const paths = new ProjectPathsProjection();
+    const paths = new SessionsProjection();
     paths.apply(created('session_A', '/music/shared'));
     paths.apply(created('session_B', '/music/shared'));
     paths.apply(deleted('session_A'));
-    assert.equal(paths.has('/music/shared'), true);
+    assert.equal(paths.hasProjectPath('/music/shared'), true);
     paths.apply(updated('session_B', { projectPath: '/music/elsewhere' }));
-    assert.equal(paths.has('/music/shared'), false);
+    assert.equal(paths.hasProjectPath('/music/shared'), false);
     paths.apply(deleted('session_B'));
-    assert.equal(paths.has('/music/elsewhere'), false);
+    assert.equal(paths.hasProjectPath('/music/elsewhere'), false);
   });
 
   it('given a snapshot, when restored into an empty model, then it answers the same and keeps following the log', () => {
-    const paths = new ProjectPathsProjection();
+    const paths = new SessionsProjection();
     paths.apply(created('session_B', '/music/b'));
     paths.apply(created('session_A', '/music/a'));
-    const restored = new ProjectPathsProjection();
+    const restored = new SessionsProjection();
     restored.restore(JSON.parse(JSON.stringify(paths.snapshot())));
     assert.deepEqual(restored.snapshot(), paths.snapshot());
+    assert.deepEqual([restored.hasProjectPath('/music/a'), restored.hasProjectPath('/music/b')], [true, true]);
     restored.apply(deleted('session_A'));
-    assert.deepEqual([restored.has('/music/a'), restored.has('/music/b')], [false, true]);
+    assert.deepEqual([restored.hasProjectPath('/music/a'), restored.hasProjectPath('/music/b')], [false, true]);
   });
 });
 

@@ -14,6 +14,7 @@ import { ValueIndex } from '../../projections/value-index';
 const TAGS = ['mix', 'Mix', 'MIX', 'vocals', 'Vocals', 'edm', 'café', 'Café'];
 const KINDS = ['Ableton', 'ableton', 'Logic Pro', 'Reaper'];
 const TITLES = ['Alpha', 'alpha', 'Émile', 'emile', 'Zed', 'Bass & Drums'];
+const PATHS = ['/music/a.als', '/music/A.als', '/music/b.logicx'];
 
 describe('ValueIndex: built on first read, then kept', () => {
   type Item = { values: string[] };
@@ -48,13 +49,14 @@ describe('ValueIndex: built on first read, then kept', () => {
 describe('sessions read model: queried during the fold or only at the end, the same answers', () => {
   const sessionIds = ['session_A', 'session_B', 'session_C', 'session_D', 'session_E'];
   const FILLERS = 80;
-  type Step = { session: number; change: 'create' | 'title' | 'kind' | 'tags' | 'open' | 'delete'; title: string; kind: string; tags: string[]; query: boolean };
+  type Step = { session: number; change: 'create' | 'title' | 'kind' | 'tags' | 'path' | 'open' | 'delete'; title: string; kind: string; tags: string[]; path: string | null; query: boolean };
   const stepArb: fc.Arbitrary<Step> = fc.record({
     session: fc.nat(sessionIds.length - 1),
-    change: fc.constantFrom('create', 'title', 'kind', 'tags', 'open', 'delete'),
+    change: fc.constantFrom('create', 'title', 'kind', 'tags', 'path', 'open', 'delete'),
     title: fc.constantFrom(...TITLES),
     kind: fc.constantFrom(...KINDS),
     tags: fc.uniqueArray(fc.constantFrom(...TAGS), { maxLength: 3, comparator: (a, b) => a.toLowerCase() === b.toLowerCase() }),
+    path: fc.option(fc.constantFrom(...PATHS), { nil: null }),
     query: fc.boolean(),
   });
 
@@ -73,14 +75,15 @@ describe('sessions read model: queried during the fold or only at the end, the s
     for (const [index, step] of steps.entries()) {
       const streamId = sessionIds[step.session];
       const data = {
-        create: () => newSessionData({ title: step.title, kind: step.kind, tags: step.tags }),
+        create: () => newSessionData({ title: step.title, kind: step.kind, tags: step.tags, projectPath: step.path }),
         title: () => ({ title: step.title }),
         kind: () => ({ kind: step.kind }),
         tags: () => ({ tags: step.tags }),
+        path: () => ({ projectPath: step.path }),
         open: () => ({}),
         delete: () => ({}),
       }[step.change]();
-      const type = { create: 'SessionCreated', title: 'SessionUpdated', kind: 'SessionUpdated', tags: 'SessionTagsReplaced', open: 'SessionOpened', delete: 'SessionDeleted' }[step.change];
+      const type = { create: 'SessionCreated', title: 'SessionUpdated', kind: 'SessionUpdated', tags: 'SessionTagsReplaced', path: 'SessionUpdated', open: 'SessionOpened', delete: 'SessionDeleted' }[step.change];
       if ((step.change === 'create') === live[step.session]) continue;
       live[step.session] = step.change !== 'delete';
       versions[step.session] += 1;
@@ -106,6 +109,7 @@ describe('sessions read model: queried during the fold or only at the end, the s
       return { ids: items.map((session) => session.id), total };
     }),
     tags: model.tagCounts(),
+    paths: PATHS.map((path) => model.hasProjectPath(path)),
   });
 
   it('given queries at random points of the fold, then every answer is that of a model first queried at the end', () => {
