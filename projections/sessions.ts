@@ -177,7 +177,7 @@ export class SessionsProjection implements Projection {
   /** Tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
   tagCounts(): TagCount[] {
     const counts: TagCount[] = [];
-    for (const { slots, spellings: counted } of this.byTag.values().values()) {
+    for (const { slots, spellings: counted } of this.byTag.byKey().values()) {
       const spellings = [...counted].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
       counts.push({ tag: spellings[0][0], count: slots.size });
     }

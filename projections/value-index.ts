@@ -37,8 +37,8 @@ export class ValueIndex<T> {
     return this.built().get(key)?.slots;
   }
 
-  /** Every value held, by its lower-cased key. */
-  values(): ReadonlyMap<string, ValueEntry> {
+  /** Every value held, by its key. */
+  byKey(): ReadonlyMap<string, ValueEntry> {
     return this.built();
   }
 

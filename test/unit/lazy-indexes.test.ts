@@ -19,7 +19,7 @@ const PATHS = ['/music/a.als', '/music/A.als', '/music/b.logicx'];
 describe('ValueIndex: built on first read, then kept', () => {
   type Item = { values: string[] };
   const snapshotOf = (index: ValueIndex<Item>) =>
-    [...index.values()].map(([key, { slots, spellings }]) => [key, [...slots.matching([])], [...spellings].sort()]).sort();
+    [...index.byKey()].map(([key, { slots, spellings }]) => [key, [...slots.matching([])], [...spellings].sort()]).sort();
 
   it('given changes before and after the first read, then the entries of an index built from the final items', () => {
     fc.assert(
@@ -33,7 +33,7 @@ describe('ValueIndex: built on first read, then kept', () => {
           };
           const followed = new ValueIndex<Item>((item) => item.values, all);
           for (const [step, { slot, values }] of changes.entries()) {
-            if (step === firstReadAt) followed.values();
+            if (step === firstReadAt) followed.byKey();
             const after = values && { values };
             followed.update(slot, items[slot], after);
             items[slot] = after;
