@@ -9,7 +9,8 @@
  * 2. Our server started on it (child process, 127.0.0.1, port 0).
  * 3. Load: C keep-alive workers (default 64), each sending its next request as soon as the last one
  *    answered, for S seconds (default 60): 70% reads (list, search, tag and kind filters, recent,
- *    GET /sessions/{id}, notes and tags of a session, GET /tags, history, /health) and 30% writes
+ *    GET /sessions/{id}, notes and tags of a session, GET /tags, history, pages of the event log,
+ *    /health) and 30% writes
  *    (POST /sessions, half of them with an Idempotency-Key; PATCH /sessions/{id}; PUT tags and
  *    notes; DELETE). Creates and deletes are equally likely, so the live catalogue stays about the
  *    same size and the RSS check compares like with like. Ids come from the live set the load
@@ -176,7 +177,8 @@ function vocabularyOf(catalogue: readonly SeedSession[]): Vocabulary {
   return { titleWords, noteWords, tags };
 }
 
-function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => number, base: string): Operation[] {
+/** `seededPosition`: the log's head before the load, the range the event-log pages start in. */
+function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => number, base: string, seededPosition: number): Operation[] {
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const chance = (p: number) => random() < p;
   const words = (count: number) => Array.from({ length: count }, () => pick(WORDS)).join(' ');
@@ -242,7 +244,7 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
       },
     },
     { kind: 'read', weight: 3, plan: () => ({ route: 'GET /sessions?recent=true', method: 'GET', path: query([['recent', 'true'], ['limit', '10']]) }) },
-    { kind: 'read', weight: 15, plan: () => onSession('GET /sessions/{id}', 'GET', '') },
+    { kind: 'read', weight: 13, plan: () => onSession('GET /sessions/{id}', 'GET', '') },
     { kind: 'read', weight: 1, plan: () => onSession('GET /sessions/{id}/notes', 'GET', '/notes') },
     { kind: 'read', weight: 1, plan: () => onSession('GET /sessions/{id}/tags', 'GET', '/tags') },
     { kind: 'read', weight: 5, plan: () => ({ route: 'GET /tags', method: 'GET', path: `${base}/tags` }) },
@@ -258,6 +260,15 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
       },
     },
     { kind: 'read', weight: 5, plan: () => ({ route: 'GET /health', method: 'GET', path: `${base}/health` }) },
+    {
+      kind: 'read',
+      weight: 2,
+      plan: () => {
+        // An audit tool paging through the log; now and then only the deletions.
+        const params = [`after=${Math.floor(random() * seededPosition)}`, `limit=${pick([20, 50, 100])}`, ...(chance(0.2) ? ['type=SessionDeleted'] : [])];
+        return { route: 'GET /events (a page of the log)', method: 'GET', path: `${base}/events?${params.join('&')}` };
+      },
+    },
 
     // ---- writes: 30 ----
     {
@@ -472,7 +483,7 @@ async function main(): Promise<number> {
   // 3. Load.
   const random = seededRandom(seed + 7);
   const live = new LiveSessions(seededIds);
-  const mix = makeMix(live, vocabulary, random, base);
+  const mix = makeMix(live, vocabulary, random, base, health.body.data.log.position);
   const planNext = (): Planned => {
     for (;;) {
       let roll = random() * 100;
@@ -701,7 +712,7 @@ async function main(): Promise<number> {
   ];
   process.stdout.write(
     `\nsummary: ${(requests / loadS).toFixed(0)} req/s over ${loadS.toFixed(0)} s at ${connections} connections; p50 ${percentile(allLatencies, 0.5).toFixed(2)} ms, p99 ${percentile(allLatencies, 0.99).toFixed(2)} ms; ` +
-      `${errors} errors; RSS ${atStart.rssMb.toFixed(0)} → ${mark.toFixed(0)} (10 s) → ${atEnd.rssMb.toFixed(0)} MB (end) ${rssMet ? 'within' : 'NOT within'} ${RSS_TOLERANCE * 100}%` +
+      `${errors} errors; RSS ${atStart.rssMb.toFixed(0)} → ${mark.toFixed(0)} (${RSS_MARK_S} s) → ${atEnd.rssMb.toFixed(0)} MB (end) ${rssMet ? 'within' : 'NOT within'} ${RSS_TOLERANCE * 100}%` +
       `${problems.length > 0 ? `\nWARNING: ${problems.join('; ')}` : ''}\n`,
   );
   return problems.length > 0 ? 1 : 0;
