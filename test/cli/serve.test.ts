@@ -39,6 +39,14 @@ describe('sessiondock serve and token (real processes)', () => {
     assert.equal(health.body.data.baseUrl, server.baseUrl);
   });
 
+  it('prints the token without loading the server, the HTTP stack or LevelDB', async () => {
+    const run = await runCli(['token', '--data-dir', dataDir], { NODE_DEBUG: 'module' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^[A-Za-z0-9_-]{20,}\n$/);
+    const loaded = run.stderr.match(/node_modules\/(koa|@koa\/router|classic-level|rxjs)\//g) ?? [];
+    assert.deepEqual([...new Set(loaded)], []);
+  });
+
   it('listens on ::1 as well as 127.0.0.1 by default', async () => {
     const server = await serve();
     const port = new URL(server.baseUrl).port;
