@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createReadModels } from '../../projections/read-models';
@@ -163,6 +163,21 @@ describe('read-model snapshots and rebuild', () => {
     assert.equal(existsSync(unrelated), true);
     assert.equal(second.server.projections.appliedSinceStart().sessions, 0, 'the current snapshot was loaded, not removed');
     assert.equal(files.read('sessions')!.data.length, 3);
+  });
+
+  it('starts and serves when a left-over file cannot be removed, and says so in its log', async () => {
+    const first = await start();
+    await createSessions(first, 2);
+    await first.stop();
+    // A directory where a snapshot file is expected: rm without `recursive` refuses it.
+    const stuck = join(snapshotDirectory(dataDir), 'stale.json');
+    mkdirSync(stuck);
+
+    const second = await start();
+
+    assert.equal(existsSync(stuck), true);
+    assert.ok(second.logs.some((line) => line.includes('old snapshot files not removed')), second.logs.join('\n'));
+    assert.equal((await titles(second)).length, 2);
   });
 
   it('ignores a snapshot that does not belong to this log (its hash differs)', async () => {
