@@ -24,11 +24,11 @@ export async function eventsCommand(config: Config, options: EventsOptions): Pro
   const types = options.type?.length ? new Set(options.type) : null;
 
   return withLog(config, async (backend) => {
-    const { head, streamVersions } = await backend.load();
+    const { head } = await backend.load();
     const output = new Output(process.stdout);
     const row: (event: StoredEvent | null) => string = options.json ? (event) => `${JSON.stringify(event)}\n` : tableRow(String(head.position).length);
     if (!options.json) await output.write(row(null));
-    for await (const event of read(backend, after, options.session, streamVersions)) {
+    for await (const event of read(backend, after, options.session)) {
       if (types === null || types.has(event.type)) await output.write(row(upcast(event)));
     }
     await output.end();
@@ -36,9 +36,10 @@ export async function eventsCommand(config: Config, options: EventsOptions): Pro
   });
 }
 
-async function* read(backend: LevelBackend, after: number, session: string | undefined, streamVersions: ReadonlyMap<string, number>): AsyncIterable<StoredEvent> {
+async function* read(backend: LevelBackend, after: number, session: string | undefined): AsyncIterable<StoredEvent> {
   if (session !== undefined) {
-    for (const event of await backend.readStream(session, 1, streamVersions.get(session) ?? 0)) if (event.position > after) yield event;
+    const [version] = await backend.streamVersions([session]);
+    for (const event of await backend.readStream(session, 1, version)) if (event.position > after) yield event;
     return;
   }
   for await (const record of recordsOf(backend, after)) yield JSON.parse(record) as StoredEvent;

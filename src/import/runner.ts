@@ -111,7 +111,7 @@ export class ImportRunner {
   private async outcomeOf(record: ImportRecord, index: number): Promise<Omit<ImportItemProcessedData, 'index'>> {
     const item = record.items[index];
     const sessionId = importedSessionId(record.importId, index, Date.parse(record.requestedAt));
-    if (this.deps.store.streamVersion(sessionId) > 0) return { outcome: 'created', sessionId };
+    if ((await this.deps.store.streamVersion(sessionId)) > 0) return { outcome: 'created', sessionId };
     if (this.deps.sessions.hasProjectPath(item.projectPath)) return { outcome: 'skipped', reason: 'a session with this projectPath already exists' };
     let plan;
     try {

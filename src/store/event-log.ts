@@ -51,11 +51,16 @@ export class EventLog implements EventStore {
   private closed = false;
   private readonly maxQueuedAppends: number;
   private readonly maxQueuedBytes: number;
+  /**
+   * The versions of the streams appended to since the log was opened. Only commits write it (one at
+   * a time); any other stream's version is read from the backend when needed, so opening a log of
+   * 100,000 streams reads none of them.
+   */
+  private readonly streamVersions = new Map<string, number>();
 
   private constructor(
     private readonly backend: LogBackend,
     private logHead: LogHead,
-    private readonly streamVersions: Map<string, number>,
     options: EventLogOptions,
   ) {
     this.maxQueuedAppends = options.maxQueuedAppends ?? DEFAULT_MAX_QUEUED_APPENDS;
@@ -63,8 +68,8 @@ export class EventLog implements EventStore {
   }
 
   static async open(backend: LogBackend, options: EventLogOptions = {}): Promise<EventLog> {
-    const { head, streamVersions } = await backend.load();
-    return new EventLog(backend, head, streamVersions, options);
+    const { head } = await backend.load();
+    return new EventLog(backend, head, options);
   }
 
   append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult> {
@@ -108,11 +113,18 @@ export class EventLog implements EventStore {
 
   private async commit(batch: PendingAppend[]): Promise<void> {
     let { position, hash } = this.logHead;
+    try {
+      await this.learnVersions(batch.map((append) => append.streamId));
+    } catch (cause) {
+      const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: its stream versions could not be read: ${describe(cause)}`, {}, { cause });
+      for (const append of batch) append.reject(error);
+      return;
+    }
     const touched = new Map<string, number>();
     const accepted: Array<{ append: PendingAppend; stored: SerializedEvent[] }> = [];
     const conflicts: Array<{ append: PendingAppend; error: StoreError }> = [];
     for (const append of batch) {
-      const current = touched.get(append.streamId) ?? this.streamVersion(append.streamId);
+      const current = touched.get(append.streamId) ?? this.streamVersions.get(append.streamId)!;
       if (append.expectedVersion !== 'any' && append.expectedVersion !== current) {
         conflicts.push({ append, error: conflict(append.streamId, append.expectedVersion, current) });
         continue;
@@ -153,9 +165,20 @@ export class EventLog implements EventStore {
     for (const { append, error } of conflicts) append.reject(error);
   }
 
-  readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
-    if (this.closed) return Promise.reject(closedError());
-    return this.backend.readStream(streamId, fromVersion, this.streamVersion(streamId));
+  /** Reads the stored versions of the streams in `streamIds` that no commit has touched yet. */
+  private async learnVersions(streamIds: string[]): Promise<void> {
+    const unknown = [...new Set(streamIds)].filter((streamId) => !this.streamVersions.has(streamId));
+    if (unknown.length === 0) return;
+    const versions = await this.backend.streamVersions(unknown);
+    unknown.forEach((streamId, index) => this.streamVersions.set(streamId, versions[index]));
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    if (this.closed) throw closedError();
+    const events = await this.backend.readStream(streamId, fromVersion, await this.streamVersion(streamId));
+    // A version read from the backend may be that of a batch written but not yet announced.
+    const committed = this.logHead.position;
+    return events.filter((event) => event.position <= committed);
   }
 
   /**
@@ -208,8 +231,9 @@ export class EventLog implements EventStore {
     return this.logHead;
   }
 
-  streamVersion(streamId: string): number {
-    return this.streamVersions.get(streamId) ?? 0;
+  async streamVersion(streamId: string): Promise<number> {
+    // Read, not remembered: a read racing a commit could remember a version the commit has passed.
+    return this.streamVersions.get(streamId) ?? (await this.backend.streamVersions([streamId]))[0];
   }
 
   probeWrite(): Promise<void> {

@@ -35,7 +35,8 @@ export interface EventStore {
   /** Catch-up from `after`, then live: every later event once, in order, with no gap. */
   subscribe(after: number): Observable<StoredEvent>;
   head(): LogHead;
-  streamVersion(streamId: string): number;
+  /** The stream's committed version; 0 for a stream with no events. */
+  streamVersion(streamId: string): Promise<number>;
   /** A durable write outside the log, to learn whether the disk accepts writes again. */
   probeWrite(): Promise<void>;
   close(): Promise<void>;
@@ -49,7 +50,12 @@ export interface SerializedEvent {
 
 /** What a storage engine provides; the log's rules (versions, positions, hashes, batching) are shared. */
 export interface LogBackend {
-  load(): Promise<{ head: LogHead; streamVersions: Map<string, number> }>;
+  /** Opens the store and reads its head; streams' versions are read when asked for. */
+  load(): Promise<{ head: LogHead }>;
+  /** Each stream's stored version (its head), 0 for a stream with none, in the order asked. */
+  streamVersions(streamIds: readonly string[]): Promise<number[]>;
+  /** Every stream's stored version (verify compares them with the events). */
+  readStreamHeads(): AsyncIterable<[streamId: string, version: number]>;
   /** Stores the events with the new stream versions and head in one atomic, durable write. */
   write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
   /** The stream's events from `fromVersion` to `toVersion` (its version as last committed), in order. */

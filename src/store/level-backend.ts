@@ -44,17 +44,16 @@ export class LevelBackend implements LogBackend {
     }
     const stored = await this.db.get(HEAD_KEY);
     const head: LogHead = stored === undefined ? { position: 0, hash: GENESIS_HASH } : JSON.parse(stored);
-    const streamVersions = new Map<string, number>();
-    const heads = this.db.iterator({ gt: 'h!', lt: 'h"', highWaterMarkBytes: PAGE_BYTES });
-    try {
-      // In pages as large as the events' (classic-level's 16 KiB cache ends one after ~400 heads).
-      for (let page = await heads.nextv(PAGE); page.length > 0; page = await heads.nextv(PAGE)) {
-        for (const [key, value] of page) streamVersions.set(key.slice(2), Number(value));
-      }
-    } finally {
-      await heads.close();
-    }
-    return { head, streamVersions };
+    return { head };
+  }
+
+  async streamVersions(streamIds: readonly string[]): Promise<number[]> {
+    const stored = await this.db.getMany(streamIds.map(streamHeadKey));
+    return stored.map((version) => (version === undefined ? 0 : Number(version)));
+  }
+
+  async *readStreamHeads(): AsyncIterable<[string, number]> {
+    for await (const [key, value] of this.db.iterator({ gt: 'h!', lt: 'h"' })) yield [key.slice(2), Number(value)];
   }
 
   /**

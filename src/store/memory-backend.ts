@@ -10,7 +10,15 @@ export class MemoryBackend implements LogBackend {
   private readonly streams = new Map<string, string[]>();
 
   async load() {
-    return { head: { position: 0, hash: GENESIS_HASH }, streamVersions: new Map<string, number>() };
+    return { head: { position: 0, hash: GENESIS_HASH } };
+  }
+
+  async streamVersions(streamIds: readonly string[]): Promise<number[]> {
+    return streamIds.map((streamId) => this.streams.get(streamId)?.length ?? 0);
+  }
+
+  async *readStreamHeads(): AsyncIterable<[string, number]> {
+    for (const [streamId, events] of this.streams) yield [streamId, events.length];
   }
 
   async write(events: readonly SerializedEvent[], _streamVersions: ReadonlyMap<string, number>, _head: LogHead): Promise<void> {

@@ -82,7 +82,7 @@ export function advance(state: ChainState, event: StoredEvent): void {
  * head and the stream index agree with the events. Reports the first problem found.
  */
 export async function verifyLog(backend: LogBackend): Promise<VerifyResult> {
-  const { head, streamVersions } = await backend.load();
+  const { head } = await backend.load();
   const state = initialChainState();
   // Each stream's positions in version order, to check the stream index against.
   const positions = new Map<string, number[]>();
@@ -98,12 +98,18 @@ export async function verifyLog(backend: LogBackend): Promise<VerifyResult> {
   }
   const problem =
     headProblem(state, head) ??
-    streamHeadProblem(positions, streamVersions) ??
+    streamHeadProblem(positions, await storedHeads(backend)) ??
     (await streamIndexProblem(positions, backend.readStreamIndex()));
   return problem ? { ok: false, ...problem, events } : { ok: true, events };
 }
 
 type Problem = { position: number; problem: string } | null;
+
+async function storedHeads(backend: LogBackend): Promise<Map<string, number>> {
+  const heads = new Map<string, number>();
+  for await (const [streamId, version] of backend.readStreamHeads()) heads.set(streamId, version);
+  return heads;
+}
 
 function headProblem(state: ChainState, head: { position: number; hash: string }): Problem {
   if (head.position > state.position) {

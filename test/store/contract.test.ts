@@ -149,9 +149,9 @@ function storeContract(name: string, storage: () => Storage): void {
         assert.deepEqual(await readAll(store), expected);
         assert.deepEqual(await readAll(store, 1), expected.slice(1));
         assert.deepEqual(store.head(), { position: 3, hash: expected[2].hash });
-        assert.equal(store.streamVersion('session-a'), 2);
-        assert.equal(store.streamVersion('session-b'), 1);
-        assert.equal(store.streamVersion('session-none'), 0);
+        assert.equal(await store.streamVersion('session-a'), 2);
+        assert.equal(await store.streamVersion('session-b'), 1);
+        assert.equal(await store.streamVersion('session-none'), 0);
       });
 
       it('appends several events to a stream atomically, at consecutive positions and versions', async function () {
@@ -200,7 +200,7 @@ function storeContract(name: string, storage: () => Storage): void {
         const result = await store.append('session-a', 0, [sessionCreated()], meta());
 
         assert.equal(result.version, 1);
-        assert.equal(store.streamVersion('session-a'), 1);
+        assert.equal(await store.streamVersion('session-a'), 1);
       });
 
       it('rejects 0 on an existing stream with STORE_VERSION_CONFLICT and appends nothing', async function () {
@@ -214,7 +214,7 @@ function storeContract(name: string, storage: () => Storage): void {
         assert.equal(error.details.expectedVersion, 0);
         assert.equal(error.details.streamId, 'session-a');
         assert.deepEqual(store.head(), head);
-        assert.equal(store.streamVersion('session-a'), 1);
+        assert.equal(await store.streamVersion('session-a'), 1);
         assert.equal((await readAll(store)).length, 1);
       });
 
@@ -230,8 +230,8 @@ function storeContract(name: string, storage: () => Storage): void {
 
         assert.deepEqual([tooHigh.details.actualVersion, tooLow.details.actualVersion, unknown.details.actualVersion], [2, 2, 0]);
         assert.deepEqual(store.head(), head);
-        assert.equal(store.streamVersion('session-a'), 2);
-        assert.equal(store.streamVersion('session-b'), 0);
+        assert.equal(await store.streamVersion('session-a'), 2);
+        assert.equal(await store.streamVersion('session-b'), 0);
         assert.deepEqual(await store.readStream('session-b'), []);
         assert.equal((await readAll(store)).length, 2);
       });
@@ -243,7 +243,7 @@ function storeContract(name: string, storage: () => Storage): void {
         const next = await store.append('session-a', 'any', [sessionCreated()], meta());
 
         assert.deepEqual([created.version, next.version], [1, 2]);
-        assert.equal(store.streamVersion('session-a'), 2);
+        assert.equal(await store.streamVersion('session-a'), 2);
         assert.equal((await store.readStream('session-a')).length, 2);
       });
 
@@ -260,7 +260,7 @@ function storeContract(name: string, storage: () => Storage): void {
         assert.deepEqual(rejectionCodes(outcomes), Array(49).fill('STORE_VERSION_CONFLICT'));
         const conflicts = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as StoreError] : []));
         assert.ok(conflicts.every((error) => error.details.actualVersion === 2));
-        assert.equal(store.streamVersion('session-a'), 2);
+        assert.equal(await store.streamVersion('session-a'), 2);
         assert.equal((await store.readStream('session-a')).length, 2);
         assert.equal(store.head().position, 2);
       });
@@ -311,7 +311,7 @@ function storeContract(name: string, storage: () => Storage): void {
           await expectStoreError(store.append(streamId, 'any', events, eventMeta), 'STORE_INVALID_EVENT');
 
           assert.deepEqual(store.head(), head);
-          assert.equal(store.streamVersion(streamId), 0);
+          assert.equal(await store.streamVersion(streamId), 0);
           assert.equal((await readAll(store)).length, 1);
         });
       }
@@ -407,6 +407,47 @@ function storeContract(name: string, storage: () => Storage): void {
       });
     });
 
+    describe('stream versions', function () {
+      it('reads none when it opens, then those of the streams a batch appends to, once per stream', async function () {
+        const backend = new CountingReads(under.backend());
+        const store = await open(backend);
+        assert.deepEqual(backend.versionReads, []);
+
+        // Called together, these three are one batch.
+        await Promise.all([
+          store.append('session-a', 0, [sessionCreated()], meta()),
+          store.append('session-b', 0, [sessionCreated()], meta()),
+          store.append('session-a', 1, [sessionCreated()], meta()),
+        ]);
+        await store.append('session-a', 2, [sessionCreated()], meta());
+        await expectStoreError(store.append('session-b', 0, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
+
+        assert.deepEqual(backend.versionReads, [['session-a', 'session-b']]);
+        assert.equal(await store.streamVersion('session-a'), 3);
+      });
+
+      it('rejects a batch whose stream versions cannot be read with STORE_WRITE_FAILED, writing nothing', async function () {
+        const backend = new FlakyBackend(under.backend());
+        const store = await open(backend);
+        await store.append('session-a', 0, [sessionCreated()], meta());
+        const head = store.head();
+
+        backend.failingReads = true;
+        const failures = await Promise.allSettled([
+          store.append('session-b', 0, [sessionCreated({ title: 'Lost' })], meta()),
+          store.append('session-a', 1, [sessionCreated({ title: 'Lost too' })], meta()),
+        ]);
+
+        assert.deepEqual(rejectionCodes(failures), ['STORE_WRITE_FAILED', 'STORE_WRITE_FAILED']);
+        assert.match(((failures[0] as PromiseRejectedResult).reason as Error).message, /stream versions could not be read: EIO/);
+        assert.deepEqual(store.head(), head);
+        backend.failingReads = false;
+        assert.equal(await store.streamVersion('session-b'), 0);
+        const retried = await store.append('session-b', 0, [sessionCreated({ title: 'Kept' })], meta());
+        assert.deepEqual([retried.position, retried.version], [2, 1]);
+      });
+    });
+
     describe('write failure', function () {
       it('rejects with STORE_WRITE_FAILED, keeps no trace, and resumes at the next durable position', async function () {
         const backend = new FlakyBackend(under.backend());
@@ -425,8 +466,8 @@ function storeContract(name: string, storage: () => Storage): void {
         const cause = ((failures[0] as PromiseRejectedResult).reason as StoreError).cause as NodeJS.ErrnoException;
         assert.equal(cause.code, 'EIO');
         assert.deepEqual(store.head(), head);
-        assert.equal(store.streamVersion('session-a'), 1);
-        assert.equal(store.streamVersion('session-c'), 0);
+        assert.equal(await store.streamVersion('session-a'), 1);
+        assert.equal(await store.streamVersion('session-c'), 0);
         assert.deepEqual(await store.readStream('session-c'), []);
         assert.deepEqual(
           (await readAll(store)).map((event) => event.data.title),
@@ -485,9 +526,11 @@ describe('LevelDB store', function () {
     assert.equal(head.position, 32);
     assert.deepEqual(await readAll(reopened), events);
     assert.equal(assertChainIntact(events), head.hash);
-    assert.equal(reopened.streamVersion(streamOf(7)), 3);
-    assert.equal(reopened.streamVersion(streamOf(8)), 1);
-    assert.equal(reopened.streamVersion(streamOf(31)), 0);
+    assert.equal(await reopened.streamVersion(streamOf(7)), 3);
+    assert.equal(await reopened.streamVersion(streamOf(8)), 1);
+    assert.equal(await reopened.streamVersion(streamOf(31)), 0);
+    // Read from the store by the append that needs it: a stale expectation still conflicts.
+    await expectStoreError(reopened.append(streamOf(8), 0, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
     assert.deepEqual(
       (await reopened.readStream(streamOf(7))).map((event) => event.data.title),
       ['Session 7', 'again', 'and again'],

@@ -39,6 +39,14 @@ class DelegatingBackend implements LogBackend {
     return this.inner.write(events, streamVersions, head);
   }
 
+  streamVersions(streamIds: readonly string[]) {
+    return this.inner.streamVersions(streamIds);
+  }
+
+  readStreamHeads() {
+    return this.inner.readStreamHeads();
+  }
+
   readStream(streamId: string, fromVersion: number, toVersion: number) {
     return this.inner.readStream(streamId, fromVersion, toVersion);
   }
@@ -64,9 +72,15 @@ class DelegatingBackend implements LogBackend {
   }
 }
 
-/** A backend whose writes fail with EIO while `failing` is set, as a full or broken disk would. */
+/** A backend whose writes (and, while `failingReads` is set, reads of stream versions) fail with EIO, as a broken disk would. */
 export class FlakyBackend extends DelegatingBackend {
   failing = false;
+  failingReads = false;
+
+  override async streamVersions(streamIds: readonly string[]): Promise<number[]> {
+    if (this.failingReads) throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+    return super.streamVersions(streamIds);
+  }
 
   override async write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
     if (this.failing) throw Object.assign(new Error('i/o error'), { code: 'EIO' });
@@ -80,9 +94,15 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/** A backend that counts the log scans (`readPages`) it is asked for. */
+/** A backend that counts the log scans (`readPages`) and notes the stream versions it is asked for. */
 export class CountingReads extends DelegatingBackend {
   scans = 0;
+  readonly versionReads: string[][] = [];
+
+  override streamVersions(streamIds: readonly string[]): Promise<number[]> {
+    this.versionReads.push([...streamIds]);
+    return super.streamVersions(streamIds);
+  }
 
   override readPages(after: number): AsyncIterable<string[]> {
     this.scans += 1;

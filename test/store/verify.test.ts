@@ -72,7 +72,11 @@ function backendOf({ records, head, streamVersions, index }: Stored): LogBackend
     .map(({ streamId, version, position }) => ({ streamId, version, position }))
     .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : a.version - b.version));
   return {
-    load: async () => ({ head: head ?? (last ? { position: last.position, hash: last.hash } : { position: 0, hash: GENESIS_HASH }), streamVersions: streamVersions ?? derivedHeads }),
+    load: async () => ({ head: head ?? (last ? { position: last.position, hash: last.hash } : { position: 0, hash: GENESIS_HASH }) }),
+    streamVersions: async () => assert.fail('the verifier reads every stream head at once'),
+    async *readStreamHeads() {
+      yield* streamVersions ?? derivedHeads;
+    },
     write: async (_events: readonly SerializedEvent[]) => assert.fail('the verifier must not write'),
     readStream: async () => assert.fail('the verifier reads the log, not streams'),
     readPositions: async () => assert.fail('the verifier scans the log in pages'),
