@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { ajv } from '../src/schemas/ajv';
+import { errorsText, validatorFor } from '../src/schemas/validators';
 import { eventMetaSchema, type EventMeta, type StoredEvent } from './envelope';
 import { importEvents } from './imports';
 import { previewEvents } from './previews';
@@ -18,7 +18,7 @@ interface EventDefinition {
 
 interface KnownVersion {
   schema: object;
-  /** Compiled on first use: a replay, which validates nothing, does not pay ~100 ms of start-up for them. */
+  /** Its validator (compiled at build time), found on first use. */
   validate?: ValidateFunction;
   /** To the next version; absent on the current one. */
   upcast?: (data: Data) => Data;
@@ -34,7 +34,10 @@ const versions = new Map<string, KnownVersion>(
     ...(definition.previous ?? []).map((old) => [`${definition.type}@${old.schemaVersion}`, { schema: old.schema, upcast: old.upcast }] as const),
   ]),
 );
-const validateMeta = ajv.compile<EventMeta>(eventMetaSchema);
+const validateMeta = validatorFor<EventMeta>('api', eventMetaSchema);
+
+/** Every schema an event or its meta is checked against, at every version: what the build compiles. */
+export const eventSchemas = (): object[] => [eventMetaSchema, ...[...versions.values()].map((known) => known.schema)];
 
 export function currentSchemaVersion(type: string): number | undefined {
   return current.get(type);
@@ -45,13 +48,13 @@ export function eventProblem(type: string, schemaVersion: number, data: unknown)
   if (!current.has(type)) return `unknown event type ${JSON.stringify(type)}`;
   const known = versions.get(`${type}@${schemaVersion}`);
   if (!known) return `${type} has no schema version ${schemaVersion}`;
-  const validate = (known.validate ??= ajv.compile(known.schema));
-  if (!validate(data)) return `${type} v${schemaVersion} data ${ajv.errorsText(validate.errors, { dataVar: '' })}`;
+  const validate = (known.validate ??= validatorFor('api', known.schema));
+  if (!validate(data)) return `${type} v${schemaVersion} data ${errorsText(validate.errors)}`;
   return null;
 }
 
 export function metaProblem(meta: unknown): string | null {
-  return validateMeta(meta) ? null : `event meta ${ajv.errorsText(validateMeta.errors, { dataVar: '' })}`;
+  return validateMeta(meta) ? null : `event meta ${errorsText(validateMeta.errors)}`;
 }
 
 /** An event read as its type's current schema version: old events are upcast when read, never rewritten. */

@@ -1,8 +1,8 @@
-import Ajv from 'ajv';
 import envPaths from 'env-paths';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MODES, type Mode } from './modes';
+import { validatorFor } from './schemas/validators';
 
 export interface Config {
   host: string;
@@ -34,7 +34,7 @@ export const DEFAULT_PORT = 18432;
 /** `localhost` listens on both loopback addresses, 127.0.0.1 and ::1. */
 export const DEFAULT_HOST = 'localhost';
 
-const configSchema = {
+export const configSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'maxQueuedWrites', 'opener', 'dangerouslyListenOnNetwork'],
@@ -58,8 +58,8 @@ const configSchema = {
   },
 } as const;
 
-// Environment variables and flags are strings: this instance coerces them to the schema's types.
-const validateConfig = new Ajv({ coerceTypes: 'array', allErrors: false }).compile<Config>(configSchema);
+// Environment variables and flags are strings: the config profile coerces them to the schema's types.
+const validateConfig = validatorFor<Config>('config', configSchema);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

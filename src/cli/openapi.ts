@@ -12,13 +12,15 @@ const noServices = new Proxy({} as Services, {
   },
 });
 
+/** Every route, to be described (or have its schemas compiled) rather than served. */
+export const describedRoutes = () => routeTable(noServices, { heartbeatMs: 0, maxBufferedBytes: 0 });
+
 /**
  * `sessiondock openapi > openapi.json`: the OpenAPI document a server on this configuration's port
  * would serve at /openapi.json, without starting one (for client generators).
  */
 export async function openapiCommand(config: Config): Promise<number> {
-  const routes = routeTable(noServices, { heartbeatMs: 0, maxBufferedBytes: 0 });
-  const document = openApiDocument(routes, { version, serverUrl: `http://127.0.0.1:${config.port}` });
+  const document = openApiDocument(describedRoutes(), { version, serverUrl: `http://127.0.0.1:${config.port}` });
   // Through Output, which waits until stdout has taken it all: the process exits right after, and a
   // write to a pipe or socket that is still queued then would be cut short (~200 KB of ~400 KB).
   const output = new Output(process.stdout);

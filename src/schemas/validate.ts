@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { ApiError, type FieldProblem } from '../errors';
-import { ajv } from './ajv';
+import { validatorFor } from './validators';
 import { patternMessages } from './session';
 
 export interface BodyRules {
@@ -10,7 +10,7 @@ export interface BodyRules {
 
 /** Compiles a request body schema once; the returned function throws invalid_request with details. */
 export function compileBody<T>(schema: object, rules: BodyRules = {}): (body: unknown) => T {
-  const validate = ajv.compile<T>(schema);
+  const validate = validatorFor<T>('api', schema);
   return (body) => {
     if (validate(body)) return body;
     const details = fieldProblems(validate.errors ?? [], rules);

@@ -47,6 +47,17 @@ describe('sessiondock serve and token (real processes)', () => {
     assert.deepEqual([...new Set(loaded)], []);
   });
 
+  it('starts and validates with the validators the build compiled: no schema compiler is loaded', async () => {
+    const server = await serve([], { NODE_DEBUG: 'module' });
+    const refused = await httpCall(`${server.baseUrl}/sessions`, 'POST', { headers: bearer(await token()), json: { title: 7 } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.details[0].field, '/title');
+    const created = await httpCall(`${server.baseUrl}/sessions`, 'POST', { headers: bearer(await token()), json: { title: 'Compiled' } });
+    assert.equal(created.status, 201);
+    assert.match(server.stderr(), /node_modules\/ajv\/dist\/runtime\//, 'the compiled validators load their runtime helpers');
+    assert.doesNotMatch(server.stderr(), /node_modules\/ajv\/dist\/(core|ajv|compile\/index)\.js/);
+  });
+
   it('listens on ::1 as well as 127.0.0.1 by default', async () => {
     const server = await serve();
     const port = new URL(server.baseUrl).port;
