@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../events/envelope';
 import type { Projection } from './runner';
+import { allItems, type SnapshotItems } from './snapshot-items';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -47,8 +48,8 @@ export class IdempotencyProjection implements Projection {
     return [...this.results].sort(([a], [b]) => (a < b ? -1 : 1));
   }
 
-  restore(data: unknown): void {
-    const results = (data as Array<[string, IdempotentResult]>).sort(([, a], [, b]) => Date.parse(a.at) - Date.parse(b.at));
+  restore(items: SnapshotItems): void {
+    const results = (allItems(items) as Array<[string, IdempotentResult]>).sort(([, a], [, b]) => Date.parse(a.at) - Date.parse(b.at));
     for (const [key, result] of results) {
       this.results.set(key, result);
       this.expiry.push({ key, at: Date.parse(result.at) });

@@ -2,6 +2,7 @@ import type { StoredEvent } from '../events/envelope';
 import type { ImportItemProcessedData, ImportRequestedData } from '../events/imports';
 import type { ImportItem, ImportItemResult, ImportSummary } from '../src/schemas/import';
 import type { Projection } from './runner';
+import { allItems, type SnapshotItems } from './snapshot-items';
 
 /** An import as its stream tells it: the request, each item's outcome so far, and whether it finished. */
 export interface ImportRecord {
@@ -96,7 +97,7 @@ export class ImportsProjection implements Projection {
     return [...this.records.values()].map((record) => ({ ...record, outcomes: [...record.outcomes] }));
   }
 
-  restore(data: unknown): void {
-    for (const record of data as ImportRecord[]) this.records.set(record.importId, record);
+  restore(items: SnapshotItems): void {
+    for (const record of allItems(items) as ImportRecord[]) this.records.set(record.importId, record);
   }
 }

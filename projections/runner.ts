@@ -3,6 +3,7 @@ import { upcast } from '../events/catalogue';
 import type { StoredEvent } from '../events/envelope';
 import type { EventStore } from '../src/store';
 import { GENESIS_HASH } from '../src/store/hash-chain';
+import type { SnapshotItems } from './snapshot-items';
 import type { SnapshotFiles } from './snapshots';
 
 /** A read model fed from the log, one committed event at a time, in log order. */
@@ -13,9 +14,17 @@ export interface Projection {
   apply(event: StoredEvent): void;
   /** The model as plain JSON items, in a canonical order (two equal models give deep-equal items). */
   snapshot(): unknown[];
-  /** Loads what `snapshot` gave, into an empty model. */
-  restore(data: unknown): void;
+  /**
+   * Loads what `snapshot` gave, into an empty model nothing has read yet. The model closes the
+   * items once it has parsed what it keeps of them (it may keep some unparsed until it needs them).
+   */
+  restore(items: SnapshotItems): void;
+  /** Parses up to `count` restored items it kept unparsed; whether any are left. */
+  parsePending?(count: number): boolean;
 }
+
+/** Items `parseRestored` parses per turn: a few milliseconds, so a request waits no longer than that. */
+const PARSE_SLICE = 1000;
 
 export interface ProjectionStatus {
   position: number;
@@ -83,12 +92,31 @@ export class ProjectionRunner {
     await caughtUp;
   }
 
+  /**
+   * Parses what the models restored without parsing, a slice per turn of the event loop, so that
+   * requests are served in between. Resolves once nothing is left (or the runner has stopped).
+   */
+  parseRestored(): Promise<void> {
+    return new Promise((resolve) => {
+      const slice = () => {
+        const left = this.subscription !== null && this.projections.some((projection) => projection.parsePending?.(PARSE_SLICE) ?? false);
+        if (left) setImmediate(slice);
+        else resolve();
+      };
+      setImmediate(slice);
+    });
+  }
+
   /** A snapshot's position, when it fits this fold and this log; 0 when the model must be replayed. */
   private async restore(projection: Projection): Promise<number> {
-    const snapshot = this.options.ignoreSavedSnapshots ? undefined : this.options.snapshots?.read(projection.name);
-    if (!snapshot || snapshot.version !== projection.version || snapshot.position > this.store.head().position) return 0;
-    if (snapshot.hash !== (await this.hashAt(snapshot.position))) return 0;
-    projection.restore(snapshot.data);
+    const snapshot = this.options.ignoreSavedSnapshots ? undefined : this.options.snapshots?.open(projection.name);
+    if (!snapshot) return 0;
+    const fits = snapshot.version === projection.version && snapshot.position <= this.store.head().position && snapshot.hash === (await this.hashAt(snapshot.position));
+    if (!fits) {
+      snapshot.items.close();
+      return 0;
+    }
+    projection.restore(snapshot.items);
     return snapshot.position;
   }
 

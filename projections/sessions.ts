@@ -5,6 +5,7 @@ import { firstInOrder } from './first-in-order';
 import { foldText, searchTextOf } from './search-text';
 import { evolveSession, type SessionState } from './session-state';
 import { SlotBitmap } from './slot-bitmap';
+import type { SnapshotItems } from './snapshot-items';
 import { SortedIndex } from './sorted-index';
 import { TermIndex } from './term-index';
 import { ValueIndex } from './value-index';
@@ -66,8 +67,14 @@ export class SessionsProjection implements Projection {
   readonly name = 'sessions';
   readonly version = 2;
   private readonly slotOf = new Map<string, number>();
+  /** Each slot's session; undefined for a free slot, or one whose session is still unparsed. */
   private readonly states: Array<SessionState | undefined> = [];
   private readonly freeSlots: number[] = [];
+  /**
+   * Sessions restored from a snapshot and not read since: slot N holds snapshot item N while
+   * `pending[N]` is set. A query that needs them all parses the rest first.
+   */
+  private unparsed: { items: SnapshotItems; pending: Uint8Array; left: number; next: number } | null = null;
   /**
    * Each slot's title as the title order compares it, so sorting a few hundred matches folds none:
    * folded when first compared, forgotten when the title changes.
@@ -80,7 +87,7 @@ export class SessionsProjection implements Projection {
     () => this.slotsAndStates(),
     (path) => path,
   );
-  private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slotOf.get(id)!, idAt: (slot) => this.states[slot]!.id });
+  private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slotOf.get(id)!, idAt: (slot) => this.stateAt(slot)!.id });
   /** Scratch bitmaps for a query's filters: list() is synchronous, so one set serves every request. */
   private readonly bitmaps: SlotBitmap[] = [];
   private readonly indexFor = (fields: Array<keyof SessionState>, keyOf: (session: SessionState) => string | null) =>
@@ -102,7 +109,7 @@ export class SessionsProjection implements Projection {
     if (!event.streamId.startsWith('session_')) return;
     // One lookup per event: on a replay of a million events, each Map lookup shows in the profile.
     const slot = this.slotOf.get(event.streamId);
-    const before = slot === undefined ? undefined : this.states[slot];
+    const before = slot === undefined ? undefined : this.stateAt(slot);
     this.replace(event.streamId, slot, before, evolveSession(before, event));
   }
 
@@ -111,8 +118,59 @@ export class SessionsProjection implements Projection {
     return [...this.all()].sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  restore(data: unknown): void {
-    for (const state of data as SessionState[]) this.replace(state.id, this.slotOf.get(state.id), undefined, state);
+  /**
+   * Notes each session's id and slot, and parses none whose id it can read without parsing: a
+   * 100,000-session model is ready to serve in a tenth of the time. They are parsed when first
+   * read, when a query needs them all, or a slice at a time by `parsePending`.
+   */
+  restore(items: SnapshotItems): void {
+    if (this.states.length > 0) throw new Error('a model is restored only when empty');
+    const pending = new Uint8Array(items.length);
+    let left = 0;
+    // Slot N is item N: every slot is taken, the unparsed ones left empty.
+    this.states.length = items.length;
+    for (let slot = 0; slot < items.length; slot += 1) {
+      const id = items.leadingString(slot, 'id');
+      if (id === undefined) {
+        const state = items.item(slot) as SessionState;
+        this.slotOf.set(state.id, slot);
+        this.states[slot] = state;
+        continue;
+      }
+      this.slotOf.set(id, slot);
+      pending[slot] = 1;
+      left += 1;
+    }
+    this.unparsed = { items, pending, left, next: 0 };
+    this.parsePending(0);
+  }
+
+  /** Parses up to `count` of the sessions still unparsed, in slot order; whether any are left. */
+  parsePending(count = Number.POSITIVE_INFINITY): boolean {
+    const unparsed = this.unparsed;
+    if (!unparsed) return false;
+    for (let parsed = 0; parsed < count && unparsed.left > 0; unparsed.next += 1) {
+      if (!unparsed.pending[unparsed.next]) continue;
+      this.parseSlot(unparsed.next);
+      parsed += 1;
+    }
+    if (unparsed.left > 0) return true;
+    unparsed.items.close();
+    this.unparsed = null;
+    return false;
+  }
+
+  private stateAt(slot: number): SessionState | undefined {
+    return this.states[slot] ?? (this.unparsed?.pending[slot] ? this.parseSlot(slot) : undefined);
+  }
+
+  private parseSlot(slot: number): SessionState {
+    const unparsed = this.unparsed!;
+    const state = unparsed.items.item(slot) as SessionState;
+    this.states[slot] = state;
+    unparsed.pending[slot] = 0;
+    unparsed.left -= 1;
+    return state;
   }
 
   /** Moves one session from `before` to `after` in its slot (undefined: it has none yet) and in every index. */
@@ -144,7 +202,7 @@ export class SessionsProjection implements Projection {
 
   get(id: string): SessionState | undefined {
     const slot = this.slotOf.get(id);
-    return slot === undefined ? undefined : this.states[slot];
+    return slot === undefined ? undefined : this.stateAt(slot);
   }
 
   /** Whether a live session has this project path: what an import checks to skip a project it already has. */
@@ -158,10 +216,12 @@ export class SessionsProjection implements Projection {
 
   /** Every live session, in no particular order. */
   *all(): IterableIterator<SessionState> {
+    this.parsePending();
     for (const state of this.states) if (state) yield state;
   }
 
   private *slotsAndStates(): Generator<[number, SessionState]> {
+    this.parsePending();
     for (const [slot, state] of this.states.entries()) if (state) yield [slot, state];
   }
 
@@ -214,7 +274,7 @@ export class SessionsProjection implements Projection {
     let listed: number[];
     if (filters.length > 0) listed = this.inEvery(filters.sort((a, b) => sizeOf(a) - sizeOf(b)));
     else listed = openedSince === null ? this.liveSlots() : this.slotsOf(this.sorted.opened.from(openedSince));
-    const found = openedSince === null && scannedTerms.length === 0 ? listed : listed.filter((slot) => scanned(this.states[slot]!));
+    const found = openedSince === null && scannedTerms.length === 0 ? listed : listed.filter((slot) => scanned(this.stateAt(slot)!));
     // Marked only when the order is walked: sorting few matches needs no test.
     let matched: SlotBitmap | undefined;
     const marked = () => {
@@ -259,6 +319,7 @@ export class SessionsProjection implements Projection {
   }
 
   private liveSlots(): number[] {
+    this.parsePending();
     const slots: number[] = [];
     this.states.forEach((state, slot) => state && slots.push(slot));
     return slots;
@@ -298,7 +359,7 @@ export class SessionsProjection implements Projection {
     for (const { index, direction } of segments) {
       for (const id of index.walk(direction)) {
         const slot = this.slotOf.get(id)!;
-        const state = this.states[slot]!;
+        const state = this.stateAt(slot)!;
         if (!passes || passes(state, slot)) yield state;
       }
     }
@@ -316,7 +377,7 @@ export class SessionsProjection implements Projection {
     const keys = new Array<string>(count);
     const signs = segments.map(({ direction }) => (direction === 'asc' ? 1 : -1));
     for (let match = 0; match < count; match += 1) {
-      const session = (sessions[match] = this.states[slots[match]]!);
+      const session = (sessions[match] = this.stateAt(slots[match])!);
       positions[match] = segments.length;
       keys[match] = '';
       for (let position = 0; position < segments.length; position += 1) {

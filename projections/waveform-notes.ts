@@ -3,6 +3,7 @@ import type { PreviewVariantData } from '../events/previews';
 import type { WaveformNotesReplacedData } from '../events/waveform-notes';
 import type { WaveformNote } from '../src/schemas/waveform-notes';
 import type { Projection } from './runner';
+import { allItems, type SnapshotItems } from './snapshot-items';
 
 type Lane = readonly WaveformNote[];
 
@@ -37,8 +38,8 @@ export class WaveformNotesProjection implements Projection {
       .sort(([a, laneA], [b, laneB]) => (a === b ? (laneA < laneB ? -1 : 1) : a < b ? -1 : 1));
   }
 
-  restore(data: unknown): void {
-    for (const [sessionId, lane, notes] of data as Array<[string, string, Lane]>) {
+  restore(items: SnapshotItems): void {
+    for (const [sessionId, lane, notes] of allItems(items) as Array<[string, string, Lane]>) {
       this.sessions.set(sessionId, (this.sessions.get(sessionId) ?? new Map<string, Lane>()).set(lane, notes));
     }
   }

@@ -148,10 +148,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       origin: () => listening.origin,
       now,
     };
-    // Analyses a stop interrupted: their variants are still pending.
-    for (const session of sessions.all()) {
-      for (const variant of session.previews) if (variant.status === 'pending') previewAnalysis.start(session.id, variant);
-    }
     if (allows(modes.effective(), 'full-automation')) importRunner.resumeUnfinished();
     const app = createApp({
       services,
@@ -168,6 +164,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     started.push({ stop: () => services.streamClients.closeAll() });
 
     let closing: Promise<void> | null = null;
+    // Once serving: the sessions a snapshot restored are parsed in the background, then the
+    // analyses a stop interrupted (their variants are still pending) are started again.
+    void projections.parseRestored().then(() => {
+      if (closing) return;
+      for (const session of sessions.all()) {
+        for (const variant of session.previews) if (variant.status === 'pending') previewAnalysis.start(session.id, variant);
+      }
+    });
     return {
       port: bound.port,
       origin: bound.origin,

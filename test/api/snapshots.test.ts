@@ -7,6 +7,8 @@ import { ProjectionRunner } from '../../projections/runner';
 import { SnapshotFiles } from '../../projections/snapshots';
 import { logDirectory, snapshotDirectory } from '../../src/server';
 import { EventLog, LevelBackend } from '../../src/store';
+import { sine, tempAudioDir, writeWav } from '../helpers/audio';
+import { eventually } from '../helpers/eventually';
 import { newDataDir, startTestServer, type TestServer } from '../helpers/server';
 
 const titles = (server: TestServer) => server.api('GET', '/sessions?limit=500&sort=title').then((response) => response.body.data.map((session: { title: string }) => session.title));
@@ -87,6 +89,37 @@ describe('read-model snapshots and rebuild', () => {
       await new Promise((wake) => setImmediate(wake));
     }
     assert.equal(second.server.store.head().position, 14);
+  });
+
+  it('serves sessions a snapshot restored before parsing them, and then analyses the previews a stop left pending', async () => {
+    const audio = tempAudioDir();
+    try {
+      const first = await start();
+      await createSessions(first, 30);
+      const created = await first.api('POST', '/sessions', { json: { title: 'With a pending preview' } });
+      const sessionId: string = created.body.data.id;
+      // Attached behind the server's back: no analysis starts, as if the server stopped mid-analysis.
+      const path = writeWav(audio.file('pending.wav'), sine({ durationS: 0.2 }));
+      const meta = { at: new Date().toISOString(), requestId: 'test', actor: 'test' };
+      await first.server.store.append(sessionId, 1, [{ type: 'PreviewAttached', data: { variantId: 'preview_pending', name: 'pending', path, mime: 'audio/wav' } }], meta);
+      const pending = await first.api('GET', `/sessions/${sessionId}/preview`);
+      assert.equal(pending.body.data.previewStatus, 'pending');
+      await first.stop();
+
+      const second = await start();
+      assert.deepEqual(second.server.projections.appliedSinceStart(), eachProjection(0));
+      const one = await second.api('GET', `/sessions/${sessionId}`);
+      assert.equal(one.body.data.title, 'With a pending preview');
+      const analysed = await eventually(
+        () => second.api('GET', `/sessions/${sessionId}/preview`),
+        (response) => response.body.data.previewStatus === 'ready',
+        'the pending preview analysed after the restart',
+      );
+      assert.deepEqual(analysed.body.data.previews.map((variant: { id: string; status: string }) => [variant.id, variant.status]), [['preview_pending', 'ready']]);
+      assert.equal((await titles(second)).length, 31);
+    } finally {
+      audio.cleanup();
+    }
   });
 
   it('ignores a snapshot written by another version of the fold and rebuilds from the log', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { decodeTime } from 'ulid';
 import type { StoredEvent } from '../../events/envelope';
 import { ImportsProjection } from '../../projections/imports';
+import { itemsOf } from '../../projections/snapshot-items';
 import { SessionsProjection } from '../../projections/sessions';
 import { decideImportItem } from '../../src/commands/import-item';
 import { importedSessionId, newImportId } from '../../src/ids';
@@ -196,7 +197,7 @@ describe('import: ImportsProjection', () => {
     const before = new ImportsProjection();
     for (const event of events) before.apply(event);
     const restored = new ImportsProjection();
-    restored.restore(JSON.parse(JSON.stringify(before.snapshot())));
+    restored.restore(itemsOf(JSON.parse(JSON.stringify(before.snapshot()))));
     for (const event of rest) restored.apply(event);
     assert.deepEqual(restored.snapshot(), whole.snapshot());
     // The snapshot is a copy: later outcomes do not leak into one already taken.
@@ -249,7 +250,7 @@ describe('import: the project paths the sessions model answers for', () => {
     paths.apply(created('session_B', '/music/b'));
     paths.apply(created('session_A', '/music/a'));
     const restored = new SessionsProjection();
-    restored.restore(JSON.parse(JSON.stringify(paths.snapshot())));
+    restored.restore(itemsOf(JSON.parse(JSON.stringify(paths.snapshot()))));
     assert.deepEqual(restored.snapshot(), paths.snapshot());
     assert.deepEqual([restored.hasProjectPath('/music/a'), restored.hasProjectPath('/music/b')], [true, true]);
     restored.apply(deleted('session_A'));

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { StoredEvent } from '../../events/envelope';
 import { newSessionData } from '../../src/commands/create-session';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SessionsProjection, SORT_FIELDS, type SessionQuery } from '../../projections/sessions';
+import { itemsOf } from '../../projections/snapshot-items';
+import { SnapshotFiles } from '../../projections/snapshots';
 import { ValueIndex } from '../../projections/value-index';
 
 /*
@@ -126,5 +131,81 @@ describe('sessions read model: queried during the fold or only at the end, the s
       }),
       { numRuns: 200 },
     );
+  });
+
+  describe('restored from a snapshot, its sessions parsed only when read', () => {
+    let directory: string;
+    before(() => (directory = mkdtempSync(join(tmpdir(), 'sessiondock-lazy-'))));
+    after(() => rmSync(directory, { recursive: true, force: true }));
+
+    type Read = 'none' | 'query' | 'get' | 'slice';
+    const readArb = fc.constantFrom<Read>('none', 'none', 'none', 'none', 'query', 'get', 'slice');
+
+    /** Folds everything into one model; snapshots another at `cut`, restores it as `restore` says, and folds the rest with reads along the way. */
+    async function compare(steps: Step[], cut: number, reads: Read[], restore: 'file' | 'memory') {
+      const events = eventsOf(steps).map(({ event }) => event);
+      const whole = new SessionsProjection();
+      const first = new SessionsProjection();
+      for (const event of events) whole.apply(event);
+      for (const event of events.slice(0, cut)) first.apply(event);
+
+      const restored = new SessionsProjection();
+      if (restore === 'file') {
+        const files = new SnapshotFiles(directory);
+        await files.write({ projection: 'sessions', version: 1, position: cut, hash: 'h', data: first.snapshot() });
+        restored.restore(files.open('sessions')!.items);
+      } else {
+        restored.restore(itemsOf(JSON.parse(JSON.stringify(first.snapshot()))));
+      }
+      assert.equal(restored.count(), first.count());
+      // `first` folds on beside it: at every point, what the restored model should answer.
+      for (const [index, event] of events.slice(cut).entries()) {
+        const read = reads[index % reads.length];
+        if (read === 'query') assert.deepEqual(answersOf(restored), answersOf(first));
+        if (read === 'get') assert.deepEqual(restored.get(event.streamId), first.get(event.streamId));
+        if (read === 'slice') restored.parsePending(3);
+        restored.apply(event);
+        first.apply(event);
+      }
+      assert.equal(restored.count(), whole.count());
+      for (const id of [...sessionIds, 'session_F0', 'session_F79']) assert.deepEqual(restored.get(id), whole.get(id), id);
+      assert.deepEqual(answersOf(restored), answersOf(whole));
+      assert.deepEqual(restored.snapshot(), whole.snapshot());
+      assert.equal(restored.parsePending(), false, 'everything parsed once every session was needed');
+    }
+
+    for (const restore of ['file', 'memory'] as const) {
+      it(`given a snapshot (${restore === 'file' ? 'a file, each session parsed when read' : 'in memory, every session parsed at once'}) and the rest of the fold with reads along it, then the answers of the model that folded everything`, async () => {
+        await fc.assert(
+          // Cut among the steps' events (the fillers come first and never change after).
+          fc.asyncProperty(fc.array(stepArb, { minLength: 10, maxLength: 40 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.array(readArb, { minLength: 1, maxLength: 8 }), async (steps, share, reads) => {
+            const stepEvents = eventsOf(steps).length - FILLERS;
+            await compare(steps, FILLERS + Math.floor(share * stepEvents), reads, restore);
+          }),
+          { numRuns: restore === 'file' ? 100 : 30 },
+        );
+      });
+    }
+
+    it('given a restored model, when a slice at a time is parsed, then it says when none are left and closes the file', async () => {
+      const model = new SessionsProjection();
+      for (const { event } of eventsOf([])) model.apply(event);
+      const files = new SnapshotFiles(directory);
+      await files.write({ projection: 'sessions', version: 1, position: 80, hash: 'h', data: model.snapshot() });
+      const items = files.open('sessions')!.items;
+      const restored = new SessionsProjection();
+      restored.restore(items);
+      let slices = 1;
+      while (restored.parsePending(25)) slices += 1;
+      assert.equal(slices, Math.ceil(FILLERS / 25));
+      assert.throws(() => items.item(0), /closed/);
+      assert.deepEqual(restored.snapshot(), model.snapshot());
+    });
+
+    it('refuses to restore into a model that holds sessions', () => {
+      const model = new SessionsProjection();
+      for (const { event } of eventsOf([])) model.apply(event);
+      assert.throws(() => model.restore(itemsOf(model.snapshot())), /only when empty/);
+    });
   });
 });

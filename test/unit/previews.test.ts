@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { NewEvent, StoredEvent } from '../../events/envelope';
 import { evolveSession, type SessionState } from '../../projections/session-state';
+import { itemsOf } from '../../projections/snapshot-items';
 import { WaveformNotesProjection } from '../../projections/waveform-notes';
 import { PeakAccumulator } from '../../src/audio/peaks';
 import { peakReader } from '../../src/audio/pcm';
@@ -149,7 +150,7 @@ describe('waveform notes: decide', () => {
     model.apply(stored(4, 'PreviewDetached', { variantId: 'preview_a' }));
     assert.deepEqual([model.notes('session_A', 'preview_a'), model.notes('session_A', 'preview_b')], [[], [note]]);
     const copy = new WaveformNotesProjection();
-    copy.restore(model.snapshot());
+    copy.restore(itemsOf(model.snapshot()));
     assert.deepEqual(copy.snapshot(), model.snapshot());
     model.apply(stored(5, 'SessionDeleted', {}));
     assert.deepEqual(model.snapshot(), []);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { crc32 } from 'node:zlib';
+import { crc32Hex, READ_PIECE } from '../../projections/snapshot-items';
 import { SnapshotFiles } from '../../projections/snapshots';
 import { newDataDir } from '../helpers/server';
 
@@ -38,7 +40,7 @@ describe('snapshot files', () => {
     await files.write({ ...header, data: [long, { after: true }] });
     assert.deepEqual(files.read('sessions')?.data, [long, { after: true }]);
 
-    const PIECE = 64 * 1024;
+    const PIECE = READ_PIECE;
     await files.write({ ...header, data: [{ s: '' }] });
     const headerBytes = readFileSync(files.path('sessions'), 'latin1').indexOf('\n') + 1;
     const emptyItem = JSON.stringify({ s: '' }).length;
@@ -50,19 +52,64 @@ describe('snapshot files', () => {
     }
   });
 
-  it('reads nothing from a missing file, an empty one, one with fewer items than it says, or one with raw UTF-8', async () => {
+  it('reads nothing from a missing file, an empty one, one with fewer or more items than it says, a changed byte, or raw UTF-8', async () => {
     const files = new SnapshotFiles(directory);
     assert.equal(files.read('sessions'), undefined);
-    await files.write({ ...header, data: [{ a: 1 }, { b: 2 }] });
-    const [headerLine, first] = readFileSync(files.path('sessions'), 'latin1').split('\n');
-    writeFileSync(files.path('sessions'), `${headerLine}\n${first}\n`);
-    assert.equal(files.read('sessions'), undefined);
-    writeFileSync(files.path('sessions'), '');
-    assert.equal(files.read('sessions'), undefined);
-    // What the earlier UTF-8 files held: read as ASCII, "Déjà" would come back as mojibake.
-    writeFileSync(files.path('sessions'), `${headerLine.replace('"items":2', '"items":1')}\n{"title":"Déjà"}\n`, 'utf8');
-    assert.equal(files.read('sessions'), undefined);
-    writeFileSync(files.path('sessions'), `${headerLine.replace('"items":2', '"items":1')}\n{"title":"Deja"}\n`, 'utf8');
+    // A file as the writer would make it, but of these lines: its header's count and CRC are theirs.
+    const fileOf = (lines: string[], encoding: BufferEncoding = 'latin1') => {
+      const body = Buffer.from(lines.map((line) => `${line}\n`).join(''), encoding);
+      writeFileSync(files.path('sessions'), `${JSON.stringify({ ...header, items: lines.length, crc32: crc32Hex(crc32(body)) })}\n${body.toString('latin1')}`, 'latin1');
+    };
+    fileOf(['{"title":"Deja"}']);
     assert.deepEqual(files.read('sessions')?.data, [{ title: 'Deja' }]);
+
+    await files.write({ ...header, data: [{ a: 1 }, { b: 2 }] });
+    const [headerLine, first, second] = readFileSync(files.path('sessions'), 'latin1').split('\n');
+    writeFileSync(files.path('sessions'), `${headerLine}\n${first}\n`);
+    assert.equal(files.read('sessions'), undefined, 'an item missing');
+    writeFileSync(files.path('sessions'), `${headerLine}\n${first}\n${second}\n${second}\n`);
+    assert.equal(files.read('sessions'), undefined, 'an item too many');
+    writeFileSync(files.path('sessions'), `${headerLine}\n${first}\n${second.replace('2', '3')}\n`);
+    assert.equal(files.read('sessions'), undefined, 'a digit changed: still JSON, but not what was written');
+    writeFileSync(files.path('sessions'), `${headerLine}\n${first}\n${second}`);
+    assert.equal(files.read('sessions'), undefined, 'the last newline missing');
+    writeFileSync(files.path('sessions'), '');
+    assert.equal(files.read('sessions'), undefined, 'empty');
+    // What the earlier UTF-8 files held: read as ASCII, "Déjà" would come back as mojibake.
+    fileOf(['{"title":"Déjà"}'], 'utf8');
+    assert.equal(files.read('sessions'), undefined, 'raw UTF-8');
+    // The format before the CRC: its header has none.
+    writeFileSync(files.path('sessions'), `${JSON.stringify({ ...header, items: 1 })}\n{"title":"Deja"}\n`);
+    assert.equal(files.read('sessions'), undefined, 'no CRC');
+  });
+
+  it('gives each item\'s leading string member without parsing it, where it has no escapes and its line starts in the piece read', async () => {
+    const files = new SnapshotFiles(directory);
+    const data = [
+      { id: 'session_1', title: 'a' },
+      { title: 'b', id: 'session_2' },
+      { id: 'with \\ an escape' },
+      { id: 7 },
+      { name: 'session_3' },
+      ['id', 'x'],
+      { id: 'x'.repeat(READ_PIECE) },
+      { id: 'session_4', after: 'a line that starts in a later piece' },
+    ];
+    await files.write({ ...header, data });
+    const opened = files.open('sessions')!;
+    try {
+      assert.equal(opened.items.length, data.length);
+      assert.deepEqual(
+        data.map((_, index) => opened.items.leadingString(index, 'id')),
+        ['session_1', undefined, undefined, undefined, undefined, undefined, undefined, 'session_4'],
+      );
+      assert.equal(opened.items.leadingString(4, 'name'), 'session_3');
+      assert.equal(opened.items.leadingString(0, 'title'), undefined);
+      // Out of order, and again: each read from the file where it is.
+      for (const index of [7, 0, 6, 2, 0, 5]) assert.deepEqual(opened.items.item(index), data[index]);
+    } finally {
+      opened.items.close();
+    }
+    assert.throws(() => opened.items.item(1), /closed/);
   });
 });
