@@ -1,4 +1,9 @@
-import { BehaviorSubject, filter, firstValueFrom, timeout, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
+// One by one, not through rxjs's index, which loads all of rxjs (see src/store/event-log.ts).
+import { BehaviorSubject } from 'rxjs/internal/BehaviorSubject';
+import { firstValueFrom } from 'rxjs/internal/firstValueFrom';
+import { filter } from 'rxjs/internal/operators/filter';
+import { timeout } from 'rxjs/internal/operators/timeout';
 import { upcast } from '../events/catalogue';
 import type { StoredEvent } from '../events/envelope';
 import type { EventStore } from '../src/store';
@@ -24,7 +29,7 @@ export interface Projection {
 }
 
 /** Items `parseRestored` parses per turn: a few milliseconds, so a request waits no longer than that. */
-const PARSE_SLICE = 1000;
+const PARSE_SLICE = 250;
 
 export interface ProjectionStatus {
   position: number;

@@ -3,6 +3,7 @@ import { isAudioError } from '../audio/errors';
 import { ApiError } from '../errors';
 import type { Logger } from '../log';
 import { isStoreError } from '../store';
+import { sendJson } from './json';
 
 /** The one place an error becomes a response: every failure answers with the contract's envelope. */
 export function toApiError(error: unknown): ApiError {
@@ -22,14 +23,14 @@ export function toApiError(error: unknown): ApiError {
 export function sendError(ctx: Context, error: ApiError): void {
   ctx.status = error.status;
   ctx.set(error.headers);
-  ctx.body = {
+  sendJson(ctx, {
     error: {
       status: error.status,
       code: error.code,
       message: error.message,
       ...(error.details ? { details: error.details } : {}),
     },
-  };
+  });
 }
 
 /**

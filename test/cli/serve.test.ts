@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../helpers/eventually';
@@ -56,6 +57,24 @@ describe('sessiondock serve and token (real processes)', () => {
     assert.equal(created.status, 201);
     assert.match(server.stderr(), /node_modules\/ajv\/dist\/runtime\//, 'the compiled validators load their runtime helpers');
     assert.doesNotMatch(server.stderr(), /node_modules\/ajv\/dist\/(core|ajv|compile\/index)\.js/);
+  });
+
+  it('answers JSON without loading Node\'s fetch implementation (50 ms the first request would wait for)', () => {
+    // A fresh process: the test runner may have loaded it already.
+    const script = `
+      const { startTestServer } = require(${JSON.stringify(require.resolve('../helpers/server'))});
+      (async () => {
+        const server = await startTestServer();
+        const statuses = [];
+        for (const [method, path, json] of [['GET', '/health'], ['POST', '/sessions', { title: 'x' }], ['GET', '/sessions/session_none'], ['GET', '/tags'], ['GET', '/events'], ['POST', '/sessions', { title: 7 }]]) {
+          statuses.push((await server.api(method, path, json ? { json } : {})).status);
+        }
+        await server.dispose();
+        console.log(JSON.stringify({ statuses, loaded: process.moduleLoadList.filter((name) => name.includes('undici')) }));
+      })();`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { statuses: [200, 201, 404, 200, 200, 400], loaded: [] });
   });
 
   it('listens on ::1 as well as 127.0.0.1 by default', async () => {

@@ -4,6 +4,7 @@ import { ApiError } from '../../errors';
 import { openApiDocument } from '../openapi';
 import { defineRoute, type Route } from '../route';
 import { apiBase, type Services } from '../services';
+import { sendJson } from '../json';
 
 /** The renderer's files served under /docs/assets/, by name: a fixed table, so no request names a file. */
 const RENDERER_DIRECTORY = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -63,7 +64,7 @@ export function docsRoutes(services: Services, allRoutes: () => readonly Route<a
       responses: { 200: { description: 'The document', schema: { type: 'object', required: ['openapi', 'info', 'paths'] } } },
       async handle(ctx) {
         document ??= openApiDocument(allRoutes(), { version: services.version, serverUrl: services.origin() });
-        ctx.body = document;
+        sendJson(ctx, document);
       },
     }),
 

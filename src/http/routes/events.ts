@@ -7,6 +7,7 @@ import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { eventPageSchema, eventSchema, pageOf } from '../../schemas/responses';
 import { eventFilterParameters, pageParameters } from '../parameters';
+import { sendJson } from '../json';
 
 const MAX_EVENTS_PAGE = 1000;
 
@@ -38,7 +39,7 @@ export function eventRoutes(services: Services) {
           if (events.length === limit) break;
         }
         const next = events.length === limit ? events[events.length - 1].position : null;
-        ctx.body = { data: events, meta: { limit, next, head: services.store.head().position } };
+        sendJson(ctx, { data: events, meta: { limit, next, head: services.store.head().position } });
       },
     }),
 
@@ -53,7 +54,7 @@ export function eventRoutes(services: Services) {
         const events = await services.store.readStream(ctx.params.id);
         if (events.length === 0) throw new ApiError('not_found', 'session not found');
         const { limit, offset } = pageQuery(ctx);
-        ctx.body = { data: events.slice(offset, offset + limit).map(upcast), meta: { total: events.length, limit, offset } };
+        sendJson(ctx, { data: events.slice(offset, offset + limit).map(upcast), meta: { total: events.length, limit, offset } });
       },
     }),
   ];

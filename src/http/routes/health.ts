@@ -1,6 +1,7 @@
 import { defineRoute } from '../route';
 import { apiBase, type Services } from '../services';
 import { dataOf, healthSchema } from '../../schemas/responses';
+import { sendJson } from '../json';
 
 export const healthRoutes = (services: Services) => [
   defineRoute({
@@ -12,7 +13,7 @@ export const healthRoutes = (services: Services) => [
     async handle(ctx) {
       const { modes, store, sessions, projections, requests } = services;
       const lastError = modes.lastError();
-      ctx.body = {
+      sendJson(ctx, {
         data: {
           status: 'ok',
           configuredMode: modes.configured,
@@ -28,7 +29,7 @@ export const healthRoutes = (services: Services) => [
           log: { position: store.head().position, sessions: sessions.count() },
           projections: projections.status(),
         },
-      };
+      });
     },
   }),
 ];

@@ -12,6 +12,7 @@ import type { Services } from '../services';
 import { metaOf } from '../session-writes';
 import { dataOf, pageOf } from '../../schemas/responses';
 import { idempotencyKeyHeader, pageParameters } from '../parameters';
+import { sendJson } from '../json';
 
 /** §7: an import body may be this large. */
 const IMPORT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -23,7 +24,7 @@ export function importRoutes(services: Services) {
     const summary: ImportSummary = { importId, total, completed: 0, failed: 0, skipped: 0, done: false, durationMs: 0 };
     ctx.status = 202;
     ctx.set('Location', `/api/v1/import/${importId}`);
-    ctx.body = { data: summary };
+    sendJson(ctx, { data: summary });
   };
 
   const startImport = (ctx: Context, body: ImportBody) =>
@@ -70,7 +71,7 @@ export function importRoutes(services: Services) {
         const { limit, offset } = pageQuery(ctx);
         const records = services.imports.recent();
         const now = services.now();
-        ctx.body = { data: records.slice(offset, offset + limit).map((record) => services.imports.summary(record, now)), meta: { total: records.length, limit, offset } };
+        sendJson(ctx, { data: records.slice(offset, offset + limit).map((record) => services.imports.summary(record, now)), meta: { total: records.length, limit, offset } });
       },
     }),
 
@@ -83,7 +84,7 @@ export function importRoutes(services: Services) {
       async handle(ctx) {
         const record = services.imports.get(ctx.params.importId);
         if (!record) throw new ApiError('not_found', 'import not found');
-        ctx.body = { data: { ...services.imports.summary(record, services.now()), items: services.imports.results(record) } };
+        sendJson(ctx, { data: { ...services.imports.summary(record, services.now()), items: services.imports.results(record) } });
       },
     }),
   ];

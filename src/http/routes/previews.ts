@@ -16,6 +16,7 @@ import { sessionAt } from '../time-travel';
 import { dataOf } from '../../schemas/responses';
 import { idempotencyKeyHeader, ifMatchHeader, sessionEtag } from '../parameters';
 import { previewSchema } from '../../schemas/preview';
+import { sendJson } from '../json';
 
 /** The media type of the audio file at `path`, sniffed from its header; 400 naming `/path` when it is not one. */
 async function attachableMediaType(path: string): Promise<string> {
@@ -35,7 +36,7 @@ export function previewRoutes(services: Services) {
   const respond = (ctx: Context, session: SessionState, status = 200) => {
     ctx.status = status;
     ctx.set('ETag', etagOf(session.version));
-    ctx.body = { data: previewOf(session, apiBase(services)) };
+    sendJson(ctx, { data: previewOf(session, apiBase(services)) });
   };
 
   const attach = (ctx: Context, body: AttachPreviewBody) =>

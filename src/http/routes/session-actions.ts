@@ -10,6 +10,7 @@ import type { Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
 import { actionResultSchema, dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
+import { sendJson } from '../json';
 
 const exists = (path: string) => stat(path).then(() => true, () => false);
 
@@ -40,7 +41,7 @@ export function sessionActionRoutes(services: Services) {
           throw new ApiError('open_unavailable');
         });
         await writeSession(services, ctx, decideOpenSession);
-        ctx.body = { data: { id, opened: true, focused: requestFocus(ctx, id) > 0 } };
+        sendJson(ctx, { data: { id, opened: true, focused: requestFocus(ctx, id) > 0 } });
       },
     }),
     defineRoute({
@@ -53,7 +54,7 @@ export function sessionActionRoutes(services: Services) {
       async handle(ctx) {
         const { id } = readSession(services, ctx);
         if (requestFocus(ctx, id) === 0) throw new ApiError('focus_unavailable');
-        ctx.body = { data: { id, opened: false, focused: true } };
+        sendJson(ctx, { data: { id, opened: false, focused: true } });
       },
     }),
   ];

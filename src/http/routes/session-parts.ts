@@ -8,6 +8,7 @@ import type { Services } from '../services';
 import { readSession, writeSession } from '../session-writes';
 import { dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
+import { sendJson } from '../json';
 
 type Part = 'notes' | 'tags';
 
@@ -37,7 +38,7 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       errors: ['version_conflict'],
       body: { schema },
       async handle(ctx, body) {
-        ctx.body = view((await writeSession(services, ctx, (state) => decide(state, body)))!);
+        sendJson(ctx, view((await writeSession(services, ctx, (state) => decide(state, body)))!));
       },
     });
   return [
@@ -48,7 +49,7 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       summary: `A session's ${part}`,
       responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
       async handle(ctx) {
-        ctx.body = view(readSession(services, ctx));
+        sendJson(ctx, view(readSession(services, ctx)));
       },
     }),
     replace('PUT'),

@@ -18,6 +18,7 @@ import { etagOf, SessionJsonCache, toSession } from '../session-view';
 import { dataOf, deletedSchema, pageOf } from '../../schemas/responses';
 import { idempotencyKeyHeader, ifMatchHeader, pageParameters, sessionEtag } from '../parameters';
 import { SORT_FIELDS } from '../../../projections/sessions';
+import { sendJson } from '../json';
 
 const createBodyRules = { readOnlyFields: readOnlySessionFieldNames };
 /** PATCH may choose the preferred variant, which the server otherwise manages. */
@@ -29,7 +30,7 @@ export function sessionRoutes(services: Services) {
     ctx.status = 201;
     ctx.set('Location', `/api/v1/sessions/${session.id}`);
     ctx.set('ETag', etagOf(session.version));
-    ctx.body = { data: toSession(session, apiBase(services)) };
+    sendJson(ctx, { data: toSession(session, apiBase(services)) });
   };
 
   const create = (ctx: Context, body: CreateSessionBody) =>
@@ -102,7 +103,7 @@ export function sessionRoutes(services: Services) {
         const session = at === undefined ? readSession(services, ctx) : await sessionAt(services.store, ctx.params.id, at);
         if (!session) throw new ApiError('not_found', `session not found at position ${at}`);
         ctx.set('ETag', etagOf(session.version));
-        ctx.body = { data: toSession(session, apiBase(services)) };
+        sendJson(ctx, { data: toSession(session, apiBase(services)) });
       },
     }),
 
@@ -117,7 +118,7 @@ export function sessionRoutes(services: Services) {
       body: { schema: updateSessionBodySchema, rules: updateBodyRules },
       async handle(ctx, body) {
         const session = await writeSession(services, ctx, (state) => decideUpdateSession(state, body));
-        ctx.body = { data: toSession(session!, apiBase(services)) };
+        sendJson(ctx, { data: toSession(session!, apiBase(services)) });
       },
     }),
 
@@ -131,7 +132,7 @@ export function sessionRoutes(services: Services) {
       errors: ['version_conflict'],
       async handle(ctx) {
         await writeSession(services, ctx, decideDeleteSession);
-        ctx.body = { data: { deleted: true, id: ctx.params.id } };
+        sendJson(ctx, { data: { deleted: true, id: ctx.params.id } });
       },
     }),
   ];

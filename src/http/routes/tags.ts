@@ -1,6 +1,7 @@
 import { defineRoute } from '../route';
 import type { Services } from '../services';
 import { dataOf, tagCountSchema } from '../../schemas/responses';
+import { sendJson } from '../json';
 
 export const tagRoutes = (services: Services) => [
   defineRoute({
@@ -10,7 +11,7 @@ export const tagRoutes = (services: Services) => [
     summary: 'Tags over live sessions with their counts, most used first',
     responses: { 200: { description: 'Tags, most used first', schema: dataOf({ type: 'array', items: tagCountSchema }) } },
     async handle(ctx) {
-      ctx.body = { data: services.sessions.tagCounts() };
+      sendJson(ctx, { data: services.sessions.tagCounts() });
     },
   }),
 ];

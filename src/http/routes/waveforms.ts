@@ -13,6 +13,7 @@ import { readSession, writeSession } from '../session-writes';
 import { requestedLane, requestedVariant } from '../variants';
 import { dataOf, waveformSchema } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag, variantParameter } from '../parameters';
+import { sendJson } from '../json';
 
 const MIN_POINTS = 16;
 const MAX_POINTS = 10_000;
@@ -55,7 +56,7 @@ export function waveformRoutes(services: Services) {
           const current = services.waveformNotes.notes(state.id, lane);
           return decideReplaceWaveformNotes({ lane, current, body, at: services.now().toISOString(), newNoteId });
         });
-        ctx.body = notesView(session!, lane);
+        sendJson(ctx, notesView(session!, lane));
       },
     });
 
@@ -74,7 +75,7 @@ export function waveformRoutes(services: Services) {
         const session = readSession(services, ctx);
         const variant = requestedVariant(session, ctx);
         const waveform = await waveformOf(session, variant, points);
-        ctx.body = { data: { sessionId: session.id, variantId: variant.id, ...waveform } };
+        sendJson(ctx, { data: { sessionId: session.id, variantId: variant.id, ...waveform } });
       },
     }),
 
@@ -87,7 +88,7 @@ export function waveformRoutes(services: Services) {
       responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), headers: sessionEtag } },
       async handle(ctx) {
         const session = readSession(services, ctx);
-        ctx.body = notesView(session, requestedLane(session, ctx));
+        sendJson(ctx, notesView(session, requestedLane(session, ctx)));
       },
     }),
     replaceNotes('PUT'),
