@@ -47,6 +47,8 @@ interface Matches {
   passes(state: SessionState, slot: number): boolean;
 }
 
+/** Restored ids a turn of `parsePending` puts in `slotOf`, for each session it would parse. */
+const IDS_PER_SESSION_PARSED = 8;
 /** What a kind or tag nobody holds matches: never changed. */
 const NO_SESSIONS = new PostingList();
 /**
@@ -66,15 +68,17 @@ const RUN = /[\p{L}\p{N}]+/gu;
 export class SessionsProjection implements Projection {
   readonly name = 'sessions';
   readonly version = 2;
+  /** Each live session's slot, by id: read through `slots()`, which first puts in any restored ids still left out. */
   private readonly slotOf = new Map<string, number>();
   /** Each slot's session; undefined for a free slot, or one whose session is still unparsed. */
   private readonly states: Array<SessionState | undefined> = [];
   private readonly freeSlots: number[] = [];
   /**
    * Sessions restored from a snapshot and not read since: slot N holds snapshot item N while
-   * `pending[N]` is set. A query that needs them all parses the rest first.
+   * `pending[N]` is set. A query that needs them all parses the rest first. Their ids go into
+   * `slotOf` when first looked up (slots below `indexed` are in; `unindexed` ids are not yet).
    */
-  private unparsed: { items: SnapshotItems; pending: Uint8Array; left: number; next: number } | null = null;
+  private unparsed: { items: SnapshotItems; pending: Uint8Array; left: number; next: number; indexed: number; unindexed: number } | null = null;
   /**
    * Each slot's title as the title order compares it, so sorting a few hundred matches folds none:
    * folded when first compared, forgotten when the title changes.
@@ -87,7 +91,7 @@ export class SessionsProjection implements Projection {
     () => this.slotsAndStates(),
     (path) => path,
   );
-  private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slotOf.get(id)!, idAt: (slot) => this.stateAt(slot)!.id });
+  private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slots().get(id)!, idAt: (slot) => this.stateAt(slot)!.id });
   /** Scratch bitmaps for a query's filters: list() is synchronous, so one set serves every request. */
   private readonly bitmaps: SlotBitmap[] = [];
   private readonly indexFor = (fields: Array<keyof SessionState>, keyOf: (session: SessionState) => string | null) =>
@@ -108,7 +112,7 @@ export class SessionsProjection implements Projection {
   apply(event: StoredEvent): void {
     if (!event.streamId.startsWith('session_')) return;
     // One lookup per event: on a replay of a million events, each Map lookup shows in the profile.
-    const slot = this.slotOf.get(event.streamId);
+    const slot = this.slots().get(event.streamId);
     const before = slot === undefined ? undefined : this.stateAt(slot);
     this.replace(event.streamId, slot, before, evolveSession(before, event));
   }
@@ -119,9 +123,9 @@ export class SessionsProjection implements Projection {
   }
 
   /**
-   * Notes each session's id and slot, and parses none whose id it can read without parsing: a
-   * 100,000-session model is ready to serve in a tenth of the time. They are parsed when first
-   * read, when a query needs them all, or a slice at a time by `parsePending`.
+   * Parses no session whose id it can read without parsing: a 100,000-session model is ready to
+   * serve in a tenth of the time. Their ids are put in when first looked up, and they are parsed
+   * when first read, when a query needs them all, or a slice at a time by `parsePending`.
    */
   restore(items: SnapshotItems): void {
     if (this.states.length > 0) throw new Error('a model is restored only when empty');
@@ -137,18 +141,21 @@ export class SessionsProjection implements Projection {
         this.states[slot] = state;
         continue;
       }
-      this.slotOf.set(id, slot);
       pending[slot] = 1;
       left += 1;
     }
-    this.unparsed = { items, pending, left, next: 0 };
+    this.unparsed = { items, pending, left, next: 0, indexed: 0, unindexed: left };
     this.parsePending(0);
   }
 
-  /** Parses up to `count` of the sessions still unparsed, in slot order; whether any are left. */
+  /**
+   * Parses up to `count` of the sessions still unparsed, in slot order (a turn that puts restored
+   * ids in `slotOf` instead puts in eight times as many); whether any are left.
+   */
   parsePending(count = Number.POSITIVE_INFINITY): boolean {
     const unparsed = this.unparsed;
     if (!unparsed) return false;
+    if (this.indexRestored(count * IDS_PER_SESSION_PARSED) && count !== Number.POSITIVE_INFINITY) return true;
     for (let parsed = 0; parsed < count && unparsed.left > 0; unparsed.next += 1) {
       if (!unparsed.pending[unparsed.next]) continue;
       this.parseSlot(unparsed.next);
@@ -158,6 +165,26 @@ export class SessionsProjection implements Projection {
     unparsed.items.close();
     this.unparsed = null;
     return false;
+  }
+
+  /** Puts up to `count` restored ids into `slotOf`; whether any are still left out. */
+  private indexRestored(count: number): boolean {
+    const unparsed = this.unparsed;
+    if (!unparsed || unparsed.unindexed === 0) return false;
+    const end = Math.min(unparsed.items.length, unparsed.indexed + count);
+    for (let slot = unparsed.indexed; slot < end; slot += 1) {
+      const id = unparsed.items.leadingString(slot, 'id');
+      if (id === undefined) continue;
+      this.slotOf.set(id, slot);
+      unparsed.unindexed -= 1;
+    }
+    unparsed.indexed = end;
+    return unparsed.unindexed > 0;
+  }
+
+  private slots(): Map<string, number> {
+    this.indexRestored(Number.POSITIVE_INFINITY);
+    return this.slotOf;
   }
 
   private stateAt(slot: number): SessionState | undefined {
@@ -201,7 +228,7 @@ export class SessionsProjection implements Projection {
   }
 
   get(id: string): SessionState | undefined {
-    const slot = this.slotOf.get(id);
+    const slot = this.slots().get(id);
     return slot === undefined ? undefined : this.stateAt(slot);
   }
 
@@ -211,7 +238,7 @@ export class SessionsProjection implements Projection {
   }
 
   count(): number {
-    return this.slotOf.size;
+    return this.slotOf.size + (this.unparsed?.unindexed ?? 0);
   }
 
   /** Every live session, in no particular order. */
@@ -228,9 +255,9 @@ export class SessionsProjection implements Projection {
   list(query: SessionQuery): Page<SessionState> {
     const segments = this.plan(query.sort, query.order);
     const matches = this.matches(query);
-    if (matches === null) return { items: this.page(this.walk(segments), query), total: this.slotOf.size };
+    if (matches === null) return { items: this.page(this.walk(segments), query), total: this.count() };
     // Few matches: sort them. Many: walk the order, testing each session, until the page is full.
-    const ordered = matches.total < this.slotOf.size / 16 ? this.inOrder(matches.slots(), segments, query.offset + query.limit) : this.walk(segments, matches.passes);
+    const ordered = matches.total < this.count() / 16 ? this.inOrder(matches.slots(), segments, query.offset + query.limit) : this.walk(segments, matches.passes);
     return { items: this.page(ordered, query), total: matches.total };
   }
 
@@ -326,7 +353,8 @@ export class SessionsProjection implements Projection {
   }
 
   private slotsOf(ids: readonly string[]): number[] {
-    return ids.map((id) => this.slotOf.get(id)!);
+    const slotOf = this.slots();
+    return ids.map((id) => slotOf.get(id)!);
   }
 
   /** The indexes to walk, in turn, for a sort and order (§5.3). */
@@ -356,9 +384,10 @@ export class SessionsProjection implements Projection {
   }
 
   private *walk(segments: Segment[], passes?: Matches['passes']): Generator<SessionState> {
+    const slotOf = this.slots();
     for (const { index, direction } of segments) {
       for (const id of index.walk(direction)) {
-        const slot = this.slotOf.get(id)!;
+        const slot = slotOf.get(id)!;
         const state = this.stateAt(slot)!;
         if (!passes || passes(state, slot)) yield state;
       }
