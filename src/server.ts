@@ -164,6 +164,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     started.push({ stop: () => services.streamClients.closeAll() });
 
     let closing: Promise<void> | null = null;
+    // Once serving, every stream's version is read in the background: appends to new streams then
+    // read nothing before their batch.
+    store.learnAllVersions().catch((error: Error) => logger.log('warn', 'stream versions not read in advance', { error: error.message }));
     // Once serving: the sessions a snapshot restored are parsed in the background, then the
     // analyses a stop interrupted (their variants are still pending) are started again.
     void projections.parseRestored().then(() => {

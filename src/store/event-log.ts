@@ -55,11 +55,18 @@ export class EventLog implements EventStore {
   private readonly maxQueuedAppends: number;
   private readonly maxQueuedBytes: number;
   /**
-   * The versions of the streams appended to since the log was opened. Only commits write it (one at
-   * a time); any other stream's version is read from the backend when needed, so opening a log of
-   * 100,000 streams reads none of them.
+   * Streams' versions as far as known. Opening a log of 100,000 streams reads none of them: a
+   * stream's version is read from the backend when an append or a read first needs it, until
+   * `learnAllVersions` has read them all. Commits set the versions they make; a read only fills in
+   * a stream still missing (it may have raced a commit of that stream and read the version before).
    */
   private readonly streamVersions = new Map<string, number>();
+  /** Set once every stored stream is in `streamVersions`: a stream missing from it has no events. */
+  private allVersionsKnown = false;
+  /** Streams appended to in this turn whose versions are not known: read together on the next. */
+  private readonly toLearn = new Set<string>();
+  /** The read of their versions under way: the next commit waits for it rather than read them again. */
+  private learning: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly backend: LogBackend,
@@ -93,6 +100,7 @@ export class EventLog implements EventStore {
       return Promise.reject(new StoreError('STORE_OVERLOADED', `${this.queue.length} appends are waiting for the next commit`, { streamId }));
     }
     this.queuedBytes += bytes;
+    if (!this.allVersionsKnown && !this.streamVersions.has(streamId)) this.learnSoon(streamId);
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ streamId, expectedVersion, events: pending, meta, metaJson, resolve, reject });
       this.flushing ??= this.flush();
@@ -117,6 +125,7 @@ export class EventLog implements EventStore {
   private async commit(batch: PendingAppend[]): Promise<void> {
     let { position, hash } = this.logHead;
     try {
+      await this.learning;
       await this.learnVersions(batch.map((append) => append.streamId));
     } catch (cause) {
       const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: its stream versions could not be read: ${describe(cause)}`, {}, { cause });
@@ -168,12 +177,44 @@ export class EventLog implements EventStore {
     for (const { append, error } of conflicts) append.reject(error);
   }
 
-  /** Reads the stored versions of the streams in `streamIds` that no commit has touched yet. */
+  /**
+   * Starts reading a new stream's stored version on the next turn, with the others appended to in
+   * this one: under load it is read while the batch before is being written, not after.
+   */
+  private learnSoon(streamId: string): void {
+    if (this.toLearn.size === 0) {
+      this.learning = nextTurn()
+        .then(() => {
+          const streamIds = [...this.toLearn];
+          this.toLearn.clear();
+          return this.learnVersions(streamIds);
+        })
+        // A failed read is read again, and reported, by the commit that needs it.
+        .catch(() => undefined);
+    }
+    this.toLearn.add(streamId);
+  }
+
+  /** Reads the stored versions of the streams in `streamIds` still unknown. */
   private async learnVersions(streamIds: string[]): Promise<void> {
     const unknown = [...new Set(streamIds)].filter((streamId) => !this.streamVersions.has(streamId));
     if (unknown.length === 0) return;
-    const versions = await this.backend.streamVersions(unknown);
-    unknown.forEach((streamId, index) => this.streamVersions.set(streamId, versions[index]));
+    const versions = this.allVersionsKnown ? unknown.map(() => 0) : await this.backend.streamVersions(unknown);
+    unknown.forEach((streamId, index) => {
+      if (!this.streamVersions.has(streamId)) this.streamVersions.set(streamId, versions[index]);
+    });
+  }
+
+  /**
+   * Reads every stored stream's version, in one scan of the heads (the server starts it once it
+   * serves): after it, an append to a new stream reads nothing before its batch is written.
+   */
+  async learnAllVersions(): Promise<void> {
+    for await (const [streamId, version] of this.backend.readStreamHeads()) {
+      if (this.closed) return;
+      if (!this.streamVersions.has(streamId)) this.streamVersions.set(streamId, version);
+    }
+    this.allVersionsKnown = true;
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
@@ -235,8 +276,8 @@ export class EventLog implements EventStore {
   }
 
   async streamVersion(streamId: string): Promise<number> {
-    // Read, not remembered: a read racing a commit could remember a version the commit has passed.
-    return this.streamVersions.get(streamId) ?? (await this.backend.streamVersions([streamId]))[0];
+    await this.learnVersions([streamId]);
+    return this.streamVersions.get(streamId)!;
   }
 
   probeWrite(): Promise<void> {

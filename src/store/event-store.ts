@@ -37,6 +37,8 @@ export interface EventStore {
   head(): LogHead;
   /** The stream's committed version; 0 for a stream with no events. */
   streamVersion(streamId: string): Promise<number>;
+  /** Reads every stream's version in advance, so that appends to new streams need no read first. */
+  learnAllVersions(): Promise<void>;
   /** A durable write outside the log, to learn whether the disk accepts writes again. */
   probeWrite(): Promise<void>;
   close(): Promise<void>;

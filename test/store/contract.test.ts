@@ -18,7 +18,8 @@ import {
   type StoreErrorCode,
 } from '../../src/store';
 import { GENESIS_HASH, hashEvent } from '../../src/store/hash-chain';
-import { CountingReads, FlakyBackend, PausingReads, meta, sessionCreated, sessionData } from './fixtures';
+import { eventually } from '../helpers/eventually';
+import { CountingReads, FlakyBackend, HeldWrites, PausingReads, StaleHeads, meta, sessionCreated, sessionData } from './fixtures';
 
 interface Storage {
   open(): Promise<EventStore>;
@@ -424,6 +425,53 @@ function storeContract(name: string, storage: () => Storage): void {
 
         assert.deepEqual(backend.versionReads, [['session-a', 'session-b']]);
         assert.equal(await store.streamVersion('session-a'), 3);
+      });
+
+      it('reads the versions of new streams while the batch before them is being written', async function () {
+        const backend = new HeldWrites(under.backend());
+        const store = await open(backend);
+        await store.append('session-a', 0, [sessionCreated()], meta());
+
+        backend.hold();
+        const first = store.append('session-a', 1, [sessionCreated()], meta());
+        await backend.waiting;
+        const second = Promise.all([store.append('session-b', 0, [sessionCreated()], meta()), store.append('session-c', 0, [sessionCreated()], meta())]);
+        await eventually(async () => backend.versionReadsWhileHeld.length, (reads) => reads > 0, 'a read of the new streams\' versions while the write is held');
+        assert.deepEqual(backend.versionReadsWhileHeld, [['session-b', 'session-c']]);
+        backend.release();
+
+        assert.equal((await first).version, 2);
+        assert.deepEqual((await second).map((result) => [result.streamId, result.version, result.position]), [['session-b', 1, 3], ['session-c', 1, 4]]);
+      });
+
+      it('reads none at all for new streams once every version has been read in advance', async function () {
+        const backend = new CountingReads(under.backend());
+        const store = await open(backend);
+        await store.append('session-a', 0, [sessionCreated()], meta());
+        const readsBefore = backend.versionReads.length;
+
+        await store.learnAllVersions();
+        await store.append('session-b', 0, [sessionCreated()], meta());
+        await store.append('session-a', 1, [sessionCreated()], meta());
+
+        assert.equal(await store.streamVersion('session-none'), 0);
+        assert.equal(backend.versionReads.length, readsBefore);
+        assert.deepEqual([await store.streamVersion('session-a'), await store.streamVersion('session-b')], [2, 1]);
+      });
+
+      it('keeps the version a commit made while the heads were being read, over the older one the scan read', async function () {
+        const backend = new StaleHeads(under.backend());
+        const store = await open(backend);
+        await store.append('session-a', 0, [sessionCreated()], meta());
+
+        const learning = store.learnAllVersions();
+        await store.append('session-a', 1, [sessionCreated()], meta());
+        backend.go();
+        await learning;
+
+        assert.equal(await store.streamVersion('session-a'), 2);
+        await expectStoreError(store.append('session-a', 1, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
+        assert.equal((await store.append('session-a', 2, [sessionCreated()], meta())).version, 3);
       });
 
       it('rejects a batch whose stream versions cannot be read with STORE_WRITE_FAILED, writing nothing', async function () {

@@ -94,6 +94,53 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** A backend whose writes wait, once `hold()` is called, until `release()`; it notes the versions read meanwhile. */
+export class HeldWrites extends DelegatingBackend {
+  private held: { promise: Promise<void>; resolve: () => void } | null = null;
+  private writing = deferred();
+  /** Resolves once a write is waiting to be released. */
+  readonly waiting = this.writing.promise;
+  readonly versionReadsWhileHeld: string[][] = [];
+
+  hold(): void {
+    this.held = deferred();
+  }
+
+  release(): void {
+    this.held?.resolve();
+    this.held = null;
+  }
+
+  override async write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void> {
+    if (this.held) {
+      this.writing.resolve();
+      await this.held.promise;
+    }
+    await super.write(events, streamVersions, head);
+  }
+
+  override streamVersions(streamIds: readonly string[]): Promise<number[]> {
+    if (this.held) this.versionReadsWhileHeld.push([...streamIds]);
+    return super.streamVersions(streamIds);
+  }
+}
+
+/** A backend whose scan of the stream heads yields nothing until `go()`, then the heads as they were when it began. */
+export class StaleHeads extends DelegatingBackend {
+  private readonly gate = deferred();
+
+  go(): void {
+    this.gate.resolve();
+  }
+
+  override async *readStreamHeads(): AsyncIterable<[string, number]> {
+    const heads: Array<[string, number]> = [];
+    for await (const head of super.readStreamHeads()) heads.push(head);
+    await this.gate.promise;
+    yield* heads;
+  }
+}
+
 /** A backend that counts the log scans (`readPages`) and notes the stream versions it is asked for. */
 export class CountingReads extends DelegatingBackend {
   scans = 0;
