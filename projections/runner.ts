@@ -99,14 +99,19 @@ export class ProjectionRunner {
 
   /**
    * Parses what the models restored without parsing, a slice per turn of the event loop, so that
-   * requests are served in between. Resolves once nothing is left (or the runner has stopped).
+   * requests are served in between. Resolves once nothing is left (or the runner has stopped);
+   * rejects if an item cannot be read or parsed (the queries that need it will fail the same way).
    */
   parseRestored(): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const slice = () => {
-        const left = this.subscription !== null && this.projections.some((projection) => projection.parsePending?.(PARSE_SLICE) ?? false);
-        if (left) setImmediate(slice);
-        else resolve();
+        try {
+          const left = this.subscription !== null && this.projections.some((projection) => projection.parsePending?.(PARSE_SLICE) ?? false);
+          if (left) setImmediate(slice);
+          else resolve();
+        } catch (error) {
+          reject(error);
+        }
       };
       setImmediate(slice);
     });
@@ -116,13 +121,18 @@ export class ProjectionRunner {
   private async restore(projection: Projection): Promise<number> {
     const snapshot = this.options.ignoreSavedSnapshots ? undefined : this.options.snapshots?.open(projection.name);
     if (!snapshot) return 0;
-    const fits = snapshot.version === projection.version && snapshot.position <= this.store.head().position && snapshot.hash === (await this.hashAt(snapshot.position));
-    if (!fits) {
+    try {
+      const fits = snapshot.version === projection.version && snapshot.position <= this.store.head().position && snapshot.hash === (await this.hashAt(snapshot.position));
+      if (!fits) {
+        snapshot.items.close();
+        return 0;
+      }
+      projection.restore(snapshot.items);
+      return snapshot.position;
+    } catch (error) {
       snapshot.items.close();
-      return 0;
+      throw error;
     }
-    projection.restore(snapshot.items);
-    return snapshot.position;
   }
 
   private async hashAt(position: number): Promise<string | undefined> {

@@ -169,12 +169,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     store.learnAllVersions().catch((error: Error) => logger.log('warn', 'stream versions not read in advance', { error: error.message }));
     // Once serving: the sessions a snapshot restored are parsed in the background, then the
     // analyses a stop interrupted (their variants are still pending) are started again.
-    void projections.parseRestored().then(() => {
-      if (closing) return;
-      for (const session of sessions.all()) {
-        for (const variant of session.previews) if (variant.status === 'pending') previewAnalysis.start(session.id, variant);
-      }
-    });
+    projections
+      .parseRestored()
+      .then(() => {
+        if (closing) return;
+        for (const session of sessions.all()) {
+          for (const variant of session.previews) if (variant.status === 'pending') previewAnalysis.start(session.id, variant);
+        }
+      })
+      .catch((error: Error) => logger.log('error', 'restored read models not parsed', { error: error.message }));
     return {
       port: bound.port,
       origin: bound.origin,

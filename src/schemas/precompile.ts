@@ -4,7 +4,8 @@ import standaloneCode from 'ajv/dist/standalone';
 import { eventSchemas } from '../../events/catalogue';
 import { describedRoutes } from '../cli/openapi';
 import { configSchema } from '../config';
-import { compilerFor, PROFILES, type Profile } from './compilers';
+import { compilerFor } from './compilers';
+import { PROFILES, type Profile } from './profiles';
 import { compiledModulePath, schemaKey } from './validators';
 
 /**
@@ -20,7 +21,7 @@ for (const profile of PROFILES) {
   const ajv = compilerFor(profile, true);
   const keys = new Set<string>();
   for (const schema of schemas[profile]) {
-    const key = schemaKey(schema);
+    const key = schemaKey(profile, schema);
     if (!keys.has(key)) ajv.addSchema(schema, key);
     keys.add(key);
   }

@@ -2,13 +2,18 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { Profile } from './compilers';
+import { version as ajvVersion } from 'ajv/package.json';
+import { PROFILE_OPTIONS, type Profile } from './profiles';
 
 /** Where `npm run build` writes the validators it compiled (src/schemas/precompile.ts), one module per profile. */
 export const compiledModulePath = (profile: Profile) => join(__dirname, 'compiled', `${profile}.js`);
 
-/** A schema's name among the compiled validators: its content, so an edited schema never meets a stale one. */
-export const schemaKey = (schema: object) => `v${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 24)}`;
+/**
+ * A schema's name among the compiled validators: a hash of the schema, the profile's options and
+ * ajv's version, so that a validator compiled for another of them is never used.
+ */
+export const schemaKey = (profile: Profile, schema: object) =>
+  `v${createHash('sha256').update(JSON.stringify([ajvVersion, PROFILE_OPTIONS[profile], schema])).digest('hex').slice(0, 24)}`;
 
 const compiled = new Map<Profile, Record<string, ValidateFunction>>();
 const compilers = new Map<Profile, Ajv>();
@@ -32,7 +37,7 @@ function compiledFor(profile: Profile): Record<string, ValidateFunction> {
  * see (a build without its last step) is compiled here, once.
  */
 export function validatorFor<T>(profile: Profile, schema: object): ValidateFunction<T> {
-  const key = schemaKey(schema);
+  const key = schemaKey(profile, schema);
   const validators = compiledFor(profile);
   if (!Object.hasOwn(validators, key)) {
     const { compilerFor } = require('./compilers') as typeof import('./compilers');

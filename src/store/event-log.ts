@@ -195,7 +195,7 @@ export class EventLog implements EventStore {
     this.toLearn.add(streamId);
   }
 
-  /** Reads the stored versions of the streams in `streamIds` still unknown. */
+  /** Reads the stored versions of the streams in `streamIds` still unknown: streams about to be appended to. */
   private async learnVersions(streamIds: string[]): Promise<void> {
     const unknown = [...new Set(streamIds)].filter((streamId) => !this.streamVersions.has(streamId));
     if (unknown.length === 0) return;
@@ -210,9 +210,15 @@ export class EventLog implements EventStore {
    * serves): after it, an append to a new stream reads nothing before its batch is written.
    */
   async learnAllVersions(): Promise<void> {
-    for await (const [streamId, version] of this.backend.readStreamHeads()) {
+    try {
+      for await (const [streamId, version] of this.backend.readStreamHeads()) {
+        if (this.closed) return;
+        if (!this.streamVersions.has(streamId)) this.streamVersions.set(streamId, version);
+      }
+    } catch (error) {
+      // Closing the log ends the scan: not a failure to report.
       if (this.closed) return;
-      if (!this.streamVersions.has(streamId)) this.streamVersions.set(streamId, version);
+      throw error;
     }
     this.allVersionsKnown = true;
   }
@@ -275,9 +281,12 @@ export class EventLog implements EventStore {
     return this.logHead;
   }
 
+  /**
+   * Read, not remembered: only streams appended to are kept, or a client reading the histories of
+   * made-up ids would grow the map without end.
+   */
   async streamVersion(streamId: string): Promise<number> {
-    await this.learnVersions([streamId]);
-    return this.streamVersions.get(streamId)!;
+    return this.streamVersions.get(streamId) ?? (this.allVersionsKnown ? 0 : (await this.backend.streamVersions([streamId]))[0]);
   }
 
   probeWrite(): Promise<void> {

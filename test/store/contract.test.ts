@@ -19,7 +19,7 @@ import {
 } from '../../src/store';
 import { GENESIS_HASH, hashEvent } from '../../src/store/hash-chain';
 import { eventually } from '../helpers/eventually';
-import { CountingReads, FlakyBackend, HeldWrites, PausingReads, StaleHeads, meta, sessionCreated, sessionData } from './fixtures';
+import { CountingReads, FailingHeads, FlakyBackend, HeldWrites, PausingReads, StaleHeads, meta, sessionCreated, sessionData } from './fixtures';
 
 interface Storage {
   open(): Promise<EventStore>;
@@ -472,6 +472,32 @@ function storeContract(name: string, storage: () => Storage): void {
         assert.equal(await store.streamVersion('session-a'), 2);
         await expectStoreError(store.append('session-a', 1, [sessionCreated()], meta()), 'STORE_VERSION_CONFLICT');
         assert.equal((await store.append('session-a', 2, [sessionCreated()], meta())).version, 3);
+      });
+
+      it('does not remember the version of a stream it only reads: each read of one nobody appended to asks again', async function () {
+        const backend = new CountingReads(under.backend());
+        const store = await open(backend);
+        assert.deepEqual(await store.readStream('session-made-up'), []);
+        assert.equal(await store.streamVersion('session-made-up'), 0);
+        assert.deepEqual(backend.versionReads, [['session-made-up'], ['session-made-up']]);
+      });
+
+      it('reports a scan of the heads that fails, and not one that a close ends', async function () {
+        const failing = new FailingHeads(under.backend());
+        const store = await open(failing);
+        const learning = store.learnAllVersions();
+        await failing.scanning;
+        failing.go();
+        await assert.rejects(learning, /Iterator is not open/);
+        await store.close();
+
+        const closing = new FailingHeads(under.backend());
+        const closed = await open(closing);
+        const ended = closed.learnAllVersions();
+        await closing.scanning;
+        await closed.close();
+        closing.go();
+        await ended;
       });
 
       it('rejects a batch whose stream versions cannot be read with STORE_WRITE_FAILED, writing nothing', async function () {

@@ -141,6 +141,24 @@ export class StaleHeads extends DelegatingBackend {
   }
 }
 
+/** A backend whose scan of the stream heads, after its first head, waits for `go()` and then fails as a closed LevelDB would. */
+export class FailingHeads extends DelegatingBackend {
+  private readonly gate = deferred();
+  private readonly started = deferred();
+  /** Resolves once the scan has begun and waits. */
+  readonly scanning = this.started.promise;
+
+  go(): void {
+    this.gate.resolve();
+  }
+
+  override async *readStreamHeads(): AsyncIterable<[string, number]> {
+    this.started.resolve();
+    await this.gate.promise;
+    throw Object.assign(new Error('Iterator is not open'), { code: 'LEVEL_ITERATOR_NOT_OPEN' });
+  }
+}
+
 /** A backend that counts the log scans (`readPages`) and notes the stream versions it is asked for. */
 export class CountingReads extends DelegatingBackend {
   scans = 0;

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { ProjectionRunner } from '../../projections/runner';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProjectionRunner, type Projection } from '../../projections/runner';
+import type { SnapshotItems } from '../../projections/snapshot-items';
+import { SnapshotFiles } from '../../projections/snapshots';
 import { SessionsProjection } from '../../projections/sessions';
 import { newSessionData } from '../../src/commands/create-session';
 import { runSessionCommand } from '../../src/commands/session-command';
@@ -54,6 +59,64 @@ describe('session commands against a log that always reports a newer version', (
     assert.equal(attempts, 64);
     assert.equal(store.head().position, 1);
     projections.stop();
+    await store.close();
+  });
+});
+
+describe('read models restored from snapshot files: failures', () => {
+  let directory: string;
+  beforeEach(() => (directory = mkdtempSync(join(tmpdir(), 'sessiondock-restore-'))));
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  const openFiles = () => readdirSync('/proc/self/fd').length;
+
+  /** A snapshot of `name` at the store's head: what a restore would use. */
+  async function snapshotAtHead(store: EventStore, name: string, data: unknown[]): Promise<SnapshotFiles> {
+    const files = new SnapshotFiles(directory);
+    await files.write({ projection: name, version: 1, position: store.head().position, hash: store.head().hash, data });
+    return files;
+  }
+
+  const projectionNamed = (name: string, overrides: Partial<Projection>): Projection => ({
+    name,
+    version: 1,
+    apply: () => undefined,
+    snapshot: () => [],
+    restore: (items) => items.close(),
+    ...overrides,
+  });
+
+  it('given a restore that throws, when the runner starts, then it fails and leaves the snapshot file closed', async () => {
+    const store = await openMemoryStore();
+    const snapshots = await snapshotAtHead(store, 'broken', [{ id: 'a' }]);
+    const before = openFiles();
+    const runner = new ProjectionRunner(store, [projectionNamed('broken', { restore: () => assert.fail('restore failed') })], { snapshots });
+    await assert.rejects(runner.start(), /restore failed/);
+    assert.equal(openFiles(), before);
+    await store.close();
+  });
+
+  it('given items that cannot be parsed later, when they are parsed in the background, then parseRestored rejects with the reason', async () => {
+    const store = await openMemoryStore();
+    const snapshots = await snapshotAtHead(store, 'sessions', [{ id: 'a' }]);
+    let kept: SnapshotItems | undefined;
+    const runner = new ProjectionRunner(
+      store,
+      [
+        projectionNamed('sessions', {
+          restore: (items) => (kept = items),
+          parsePending: () => {
+            kept!.close();
+            kept!.item(0);
+            return false;
+          },
+        }),
+      ],
+      { snapshots },
+    );
+    await runner.start();
+    await assert.rejects(runner.parseRestored(), /closed/);
+    runner.stop();
     await store.close();
   });
 });

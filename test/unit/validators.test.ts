@@ -12,16 +12,17 @@ describe('validators compiled at build time', () => {
     const bodies = describedRoutes().flatMap((route) => (route.body ? [route.body.schema] : []));
     assert.ok(bodies.length >= 8, `only ${bodies.length} request body schemas found`);
     for (const schema of [...bodies, ...eventSchemas()]) {
-      assert.equal(typeof compiled('api')[schemaKey(schema)], 'function', JSON.stringify(schema).slice(0, 120));
-      assert.equal(validatorFor('api', schema), compiled('api')[schemaKey(schema)]);
+      assert.equal(typeof compiled('api')[schemaKey('api', schema)], 'function', JSON.stringify(schema).slice(0, 120));
+      assert.equal(validatorFor('api', schema), compiled('api')[schemaKey('api', schema)]);
     }
-    assert.equal(validatorFor('config', configSchema), compiled('config')[schemaKey(configSchema)]);
+    assert.equal(validatorFor('config', configSchema), compiled('config')[schemaKey('config', configSchema)]);
   });
 
-  it('names a schema by its content: an edited schema never finds the validator of the old one', () => {
+  it('names a schema by its content and its profile: an edited schema, or one compiled another way, never finds that validator', () => {
     const schema = { type: 'object', properties: { title: { type: 'string' } } };
-    assert.equal(schemaKey(schema), schemaKey(JSON.parse(JSON.stringify(schema))));
-    assert.notEqual(schemaKey(schema), schemaKey({ ...schema, required: ['title'] }));
+    assert.equal(schemaKey('api', schema), schemaKey('api', JSON.parse(JSON.stringify(schema))));
+    assert.notEqual(schemaKey('api', schema), schemaKey('api', { ...schema, required: ['title'] }));
+    assert.notEqual(schemaKey('api', schema), schemaKey('config', schema));
   });
 
   it('compiles, once, a schema the build did not see, with the same rules (every error listed; the config profile coerces)', () => {
