@@ -128,9 +128,7 @@ export class EventLog implements EventStore {
       await this.learning;
       await this.learnVersions(batch.map((append) => append.streamId));
     } catch (cause) {
-      const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: its stream versions could not be read: ${describe(cause)}`, {}, { cause });
-      for (const append of batch) append.reject(error);
-      return;
+      return failWrite(batch, 'its stream versions could not be read: ', cause);
     }
     const touched = new Map<string, number>();
     const accepted: Array<{ append: PendingAppend; stored: SerializedEvent[] }> = [];
@@ -158,9 +156,7 @@ export class EventLog implements EventStore {
       try {
         await this.backend.write(accepted.flatMap((entry) => entry.stored), touched, { position, hash });
       } catch (cause) {
-        const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: ${describe(cause)}`, {}, { cause });
-        for (const { append } of [...accepted, ...conflicts]) append.reject(error);
-        return;
+        return failWrite([...accepted, ...conflicts].map(({ append }) => append), '', cause);
       }
     }
 
@@ -300,6 +296,12 @@ export class EventLog implements EventStore {
     this.committed.complete();
     await this.backend.close();
   }
+}
+
+/** Rejects every append of a batch that was not written: STORE_WRITE_FAILED, saying why. */
+function failWrite(appends: PendingAppend[], reason: string, cause: unknown): void {
+  const error = new StoreError('STORE_WRITE_FAILED', `the event log could not be written: ${reason}${describe(cause)}`, {}, { cause });
+  for (const append of appends) append.reject(error);
 }
 
 function appendProblem(streamId: string, events: NewEvent[], meta: EventMeta): string | null {
