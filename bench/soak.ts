@@ -511,16 +511,20 @@ async function main(): Promise<number> {
   const loadStart = performance.now();
   const elapsedS = () => (performance.now() - loadStart) / 1000;
 
-  // With --trace-gc: the V8 heap after every full (mark-compact) GC, as the server prints it.
+  // With --trace-gc: the V8 heap after every full (mark-compact) GC, as the server prints it, and
+  // the heap V8 has committed after the latest GC of any kind (scavenges come several a second).
   const fullGcs: FullGc[] = [];
+  let v8CommittedMb = NaN;
   let gcText = '';
   child.process.stdout!.on('data', (text: string) => {
     gcText += text;
     const lines = gcText.split('\n');
     gcText = lines.pop()!;
     for (const line of lines) {
-      const match = /Mark-Compact[^\d]*?([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
-      if (match) fullGcs.push({ atS: elapsedS(), beforeMb: Number(match[1]), afterMb: Number(match[3]), committedMb: Number(match[4]) });
+      const match = /(Mark-Compact|Scavenge)[^\d]*?([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
+      if (!match) continue;
+      v8CommittedMb = Number(match[5]);
+      if (match[1] === 'Mark-Compact') fullGcs.push({ atS: elapsedS(), beforeMb: Number(match[2]), afterMb: Number(match[4]), committedMb: v8CommittedMb });
     }
   });
 
@@ -559,6 +563,7 @@ async function main(): Promise<number> {
   const samples: Sample[] = [{ atS: 0, requests: 0, errors: 0, rssMb: atStart.rssMb, cpuMs: cpuMsOf(pid) }];
   let atMark: Memory | null = null;
   let tablesAtMark = NaN;
+  let v8AtMark = NaN;
   let logAtMark: number | undefined;
   const sampler = setInterval(() => {
     const atS = elapsedS();
@@ -567,6 +572,7 @@ async function main(): Promise<number> {
     if (atMark === null && atS >= RSS_MARK_S - 0.05 && rss) {
       atMark = rss;
       tablesAtMark = tablesMb();
+      v8AtMark = v8CommittedMb;
       void getJson(port, headers, `${base}/health`).then((answer) => (logAtMark = answer.body?.data?.log?.position), () => undefined);
     }
     if (Math.round(atS) % 10 === 0) {
@@ -582,6 +588,7 @@ async function main(): Promise<number> {
   const loadS = elapsedS();
   const atEnd = memoryOf(pid)!;
   const tablesAtEnd = tablesMb();
+  const v8AtEnd = v8CommittedMb;
   const cpuEnd = cpuMsOf(pid);
   const clientCpu = process.cpuUsage(clientCpuStart);
   const loadAfter = loadavg();
@@ -665,6 +672,14 @@ async function main(): Promise<number> {
       `; heap committed at the last ${last.committedMb.toFixed(1)} MB`
     );
   };
+  /** What is left once the mapped tables and V8's committed heap are taken out: malloc, stacks, node's own pages. */
+  const restWithoutV8 = () => {
+    const rest = (rss: number, tables: number, v8: number) => rss - tables - v8;
+    return (
+      `  V8's committed heap (after the latest GC): ${v8AtMark.toFixed(1)} → ${v8AtEnd.toFixed(1)} MB; ` +
+      `RSS without the mapped tables and V8's heap: ${rest(mark, tablesAtMark, v8AtMark).toFixed(1)} → ${rest(atEnd.rssMb, tablesAtEnd, v8AtEnd).toFixed(1)} MB`
+    );
+  };
   const rssMet = atEnd.rssMb <= mark * (1 + RSS_TOLERANCE);
   const sessionsAgree = serverSessions === live.size;
   process.stdout.write(
@@ -676,7 +691,7 @@ async function main(): Promise<number> {
       `  of the file-backed part, the log's tables LevelDB has mapped and read: ${tablesAtStart.toFixed(1)} → ${tablesAtMark.toFixed(1)} → ${tablesAtEnd.toFixed(1)} MB ` +
       `(page cache of a log that grew from ${logAtMark ?? '?'} events at ${RSS_MARK_S} s to ${logPosition} at the end); ` +
       `RSS without them: ${(mark - tablesAtMark).toFixed(1)} → ${(atEnd.rssMb - tablesAtEnd).toFixed(1)} MB (${percentChange(mark - tablesAtMark, atEnd.rssMb - tablesAtEnd)})\n` +
-      (traceGc ? `${gcSummary()}\n` : '') +
+      (traceGc ? `${gcSummary()}\n${restWithoutV8()}\n` : '') +
       `check RSS at end ≤ RSS at ${RSS_MARK_S} s + ${RSS_TOLERANCE * 100}%: ${rssMet ? 'met' : 'NOT MET'}\n` +
       `check 0 errors: ${errors === 0 ? 'met' : `NOT MET (${errors})`}${notFoundOnLive > 0 ? `; ${notFoundOnLive} of them 404s on sessions that were live` : ''}\n` +
       `live sessions: ours ${live.size}, the server's /health ${serverSessions} (log position ${logPosition}): ${sessionsAgree ? 'agree' : 'DISAGREE'}; ` +
