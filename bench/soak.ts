@@ -2,7 +2,7 @@
  * Soak (issue 8, item 5): a minute of mixed load against a real server process, then the figures
  * the closing note asks for.
  *
- *   npm run soak [-- --seconds S --connections C --seed N --sessions N --rss-mark S --no-trace-gc]
+ *   npm run soak [-- --seconds S --connections C --seed N --sessions N --rss-mark S --no-trace-gc --no-log-reads]
  *
  * 1. A fresh temp data dir seeded through the real log with a reproducible catalogue
  *    (bench/catalogue.ts: realistic titles, tags, notes, clients, paths; default 2,000 sessions).
@@ -21,7 +21,8 @@
  * 4. The server's RSS at start (after start-up, before the load), at 10 s (--rss-mark) and at the
  *    end of the load; acceptance: 0 errors and RSS at end within 15% of RSS at 10 s. The server runs
  *    with --trace-gc (unless --no-trace-gc): the V8 heap left after each full GC is printed per 10 s
- *    window, which tells retained objects from heap and allocator headroom.
+ *    window, which tells retained objects from heap and allocator headroom. With --no-log-reads the
+ *    mix leaves out history and event-log pages, the reads that map the log's tables into the server.
  * 5. Afterwards: /health's session count against the live set, then, with the server stopped,
  *    `sessiondock verify` and `sessiondock rebuild` on the data dir.
  *
@@ -149,6 +150,8 @@ interface Planned {
 interface Operation {
   kind: 'read' | 'write';
   weight: number;
+  /** Reads events from the log's tables (history, event pages) rather than the read models. */
+  readsLog?: true;
   plan: () => Planned | undefined;
 }
 
@@ -177,8 +180,12 @@ function vocabularyOf(catalogue: readonly SeedSession[]): Vocabulary {
   return { titleWords, noteWords, tags };
 }
 
-/** `seededPosition`: the log's head before the load, the range the event-log pages start in. */
-function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => number, base: string, seededPosition: number): Operation[] {
+/**
+ * `seededPosition`: the log's head before the load, the range the event-log pages start in.
+ * Without `logReads`, the weight of the reads that go to the log's tables goes to /health: the
+ * same load, with nothing mapping the log's pages into the server.
+ */
+function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => number, base: string, seededPosition: number, logReads: boolean): Operation[] {
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const chance = (p: number) => random() < p;
   const words = (count: number) => Array.from({ length: count }, () => pick(WORDS)).join(' ');
@@ -203,6 +210,7 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
     return id === undefined ? undefined : { route, method, path: `${base}/sessions/${id}${suffix}`, sessionId: id, ...extra };
   };
 
+  const health: Operation = { kind: 'read', weight: 5, plan: () => ({ route: 'GET /health', method: 'GET', path: `${base}/health` }) };
   const operations: Operation[] = [
     // ---- reads: 70 ----
     {
@@ -251,6 +259,7 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
     {
       kind: 'read',
       weight: 8,
+      readsLog: true,
       plan: () => {
         // A quarter on sessions we deleted: the audit route keeps answering for them (§10).
         if (live.deleted.length > 0 && chance(0.25)) {
@@ -259,10 +268,11 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
         return onSession('GET /sessions/{id}/history', 'GET', '/history');
       },
     },
-    { kind: 'read', weight: 5, plan: () => ({ route: 'GET /health', method: 'GET', path: `${base}/health` }) },
+    health,
     {
       kind: 'read',
       weight: 2,
+      readsLog: true,
       plan: () => {
         // An audit tool paging through the log; now and then only the deletions.
         const params = [`after=${Math.floor(random() * seededPosition)}`, `limit=${pick([20, 50, 100])}`, ...(chance(0.2) ? ['type=SessionDeleted'] : [])];
@@ -333,6 +343,12 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
       },
     },
   ];
+  if (!logReads) {
+    for (const operation of operations.filter((candidate) => candidate.readsLog)) {
+      health.weight += operation.weight;
+      operation.weight = 0;
+    }
+  }
   const total = operations.reduce((sum, operation) => sum + operation.weight, 0);
   const reads = operations.filter((operation) => operation.kind === 'read').reduce((sum, operation) => sum + operation.weight, 0);
   if (total !== 100 || reads !== 70) throw new Error(`the mix adds up to ${total} (${reads} reads), not 100 (70 reads)`);
@@ -431,6 +447,8 @@ async function main(): Promise<number> {
       /** The server runs with --trace-gc unless this is given: the heap after each full GC tells retention from GC headroom. */
       'no-trace-gc': { type: 'boolean', default: false },
       'rss-mark': { type: 'string', default: String(RSS_MARK_S) },
+      /** History and event-log pages left out of the mix (their weight goes to /health): what the log's mapped pages add. */
+      'no-log-reads': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -449,7 +467,7 @@ async function main(): Promise<number> {
   ensureServerBuild(root);
   const bin = join(root, 'bin', 'sessiondock.js');
   process.stdout.write(
-    `soak: ${seconds} s of mixed load (70% reads, 30% writes), ${connections} keep-alive connections, against ${sessions} seeded sessions (seed ${seed})\n` +
+    `soak: ${seconds} s of mixed load (70% reads, 30% writes${values['no-log-reads'] ? '; no history or event-log pages: their weight goes to /health' : ''}), ${connections} keep-alive connections, against ${sessions} seeded sessions (seed ${seed})\n` +
       `project: ${root}\nnode ${process.version}; load average before: ${loadavg().map((value) => value.toFixed(2)).join(' ')} (other work on this machine skews every figure)\n\n`,
   );
 
@@ -483,7 +501,7 @@ async function main(): Promise<number> {
   // 3. Load.
   const random = seededRandom(seed + 7);
   const live = new LiveSessions(seededIds);
-  const mix = makeMix(live, vocabulary, random, base, health.body.data.log.position);
+  const mix = makeMix(live, vocabulary, random, base, health.body.data.log.position, !values['no-log-reads']);
   const planNext = (): Planned => {
     for (;;) {
       let roll = random() * 100;
