@@ -6,7 +6,7 @@ import type { EventMeta, NewEvent, StoredEvent } from '../../events/envelope';
 import { currentSchemaVersion, eventProblem, metaProblem } from '../../events/catalogue';
 import { StoreError } from './errors';
 import type { AppendResult, EventStore, ExpectedVersion, LogBackend, LogHead, SerializedEvent } from './event-store';
-import { chainHash, eventJson, withHash } from './hash-chain';
+import { chainHash, eventJson, recordType, withHash } from './hash-chain';
 
 /** What a stream id may be: it is part of LevelDB keys, so no separator characters. */
 export const STREAM_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -232,12 +232,12 @@ export class EventLog implements EventStore {
    * whose native page buffer classic-level frees only when V8 collects it (a client paging through
    * GET /events at 230 requests/s drove the server to 2 GB that way).
    */
-  async *readAll(after = 0, pageSize = READ_PAGE): AsyncIterable<StoredEvent> {
+  async *readAll(after = 0, pageSize = READ_PAGE, types: ReadonlySet<string> | null = null): AsyncIterable<StoredEvent> {
     if (this.closed) throw closedError();
     for (let last = after; last < this.logHead.position; ) {
       const to = Math.min(last + pageSize, this.logHead.position);
       const records = await this.backend.readPositions(last + 1, to);
-      for (const record of records) yield JSON.parse(record) as StoredEvent;
+      for (const record of records) if (types === null || types.has(recordType(record))) yield JSON.parse(record) as StoredEvent;
       last = to;
     }
   }

@@ -29,9 +29,10 @@ export interface EventStore {
   readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
   /**
    * Every event after `after` (default 0) in log order, read `pageSize` events at a time (default
-   * 1000): a caller that wants only a few asks for a small page.
+   * 1000): a caller that wants only a few asks for a small page. With `types`, only the events of
+   * those types; the others are skipped unparsed.
    */
-  readAll(after?: number, pageSize?: number): AsyncIterable<StoredEvent>;
+  readAll(after?: number, pageSize?: number, types?: ReadonlySet<string> | null): AsyncIterable<StoredEvent>;
   /** Catch-up from `after`, then live: every later event once, in order, with no gap. */
   subscribe(after: number): Observable<StoredEvent>;
   head(): LogHead;

@@ -25,3 +25,15 @@ export const hashEvent = (previousHash: string, event: UnhashedEvent) => chainHa
 
 /** The stored record: the event's JSON with its hash added as the last key. */
 export const withHash = (json: string, hash: string) => `${json.slice(0, -1)},"hash":"${hash}"}`;
+
+const TYPE_KEY = '"type":"';
+
+/**
+ * The type of a stored record, read without parsing it: in the order `eventJson` writes, `type`
+ * comes after position, streamId and version, none of which can hold a quote, so the first
+ * `"type":"` is the event's own (verify checks the order of every stored record).
+ */
+export function recordType(record: string): string {
+  const start = record.indexOf(TYPE_KEY) + TYPE_KEY.length;
+  return record.slice(start, record.indexOf('"', start));
+}

@@ -336,6 +336,26 @@ function storeContract(name: string, storage: () => Storage): void {
         }
         assert.deepEqual(seen, range(1, 9));
       });
+
+      it('given types, reads only the events of those types, whatever their data holds, page after page', async function () {
+        const store = await open();
+        // A title holding the text of another type's key: the type is the event's own, not its data's.
+        await store.append('session-a', 0, [sessionCreated({ title: '"type":"SessionDeleted"' })], meta());
+        await store.append('session-a', 1, [{ type: 'SessionUpdated', data: { title: 'Second "type":"SessionDeleted" take' } }], meta());
+        await store.append('session-b', 0, [sessionCreated()], meta());
+        await store.append('session-a', 2, [{ type: 'SessionDeleted', data: {} }], meta());
+        await store.append('session-b', 1, [{ type: 'SessionDeleted', data: {} }], meta());
+        const everything = await readAll(store);
+
+        for (const types of [['SessionDeleted'], ['SessionCreated', 'SessionUpdated'], ['SessionOpened']]) {
+          const wanted = new Set(types);
+          for (const pageSize of [1, 2, 1000]) {
+            const events: StoredEvent[] = [];
+            for await (const event of store.readAll(0, pageSize, wanted)) events.push(event);
+            assert.deepEqual(events, everything.filter((event) => wanted.has(event.type)), `${types.join(',')}, page size ${pageSize}`);
+          }
+        }
+      });
     });
 
     describe('subscribe', function () {

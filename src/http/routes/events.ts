@@ -32,7 +32,7 @@ export function eventRoutes(services: Services) {
         const events: StoredEvent[] = [];
         // Unfiltered, a page is exactly the next `limit` positions; filtered, it is read in pages until found.
         const pageSize = wanted.types === null ? limit : MAX_EVENTS_PAGE;
-        const source = wanted.sessionId ? await streamAfter(services, wanted.sessionId, after) : services.store.readAll(after, pageSize);
+        const source = wanted.sessionId ? await streamAfter(services, wanted.sessionId, after) : services.store.readAll(after, pageSize, wanted.types);
         for await (const event of source) {
           if (!wanted.matches(event)) continue;
           events.push(upcast(event));
