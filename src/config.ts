@@ -25,6 +25,14 @@ export interface Config {
   snapshotEveryEvents: number;
   /** Appends waiting for the next group commit beyond which writes are refused with 503 overloaded. */
   maxQueuedWrites: number;
+  /** How long one preview analysis may run before it is stopped and the file counted undecodable. */
+  analysisTimeoutMs: number;
+  /** Preview analyses that run at once, each on its own worker thread. */
+  analysisWorkers: number;
+  /** The JavaScript heap one analysis may use, in MiB. */
+  analysisMemoryMb: number;
+  /** The most the waveform cache under <data-dir>/waveforms may hold, in MiB (least recently used entries go first). */
+  waveformCacheMb: number;
   /** What `POST /sessions/{id}/open` runs: an absolute path or a name on PATH; null: the platform's. */
   opener: string | null;
   dangerouslyListenOnNetwork: boolean;
@@ -37,7 +45,7 @@ export const DEFAULT_HOST = 'localhost';
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'maxQueuedWrites', 'opener', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'maxQueuedWrites', 'analysisTimeoutMs', 'analysisWorkers', 'analysisMemoryMb', 'waveformCacheMb', 'opener', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -53,6 +61,10 @@ export const configSchema = {
     streamMaxBufferedBytes: { type: 'integer', minimum: 1024 },
     snapshotEveryEvents: { type: 'integer', minimum: 1 },
     maxQueuedWrites: { type: 'integer', minimum: 1 },
+    analysisTimeoutMs: { type: 'integer', minimum: 100, maximum: 86400000 },
+    analysisWorkers: { type: 'integer', minimum: 1, maximum: 16 },
+    analysisMemoryMb: { type: 'integer', minimum: 16, maximum: 4096 },
+    waveformCacheMb: { type: 'number', minimum: 0 },
     opener: { type: ['string', 'null'], minLength: 1 },
     dangerouslyListenOnNetwork: { type: 'boolean' },
   },
@@ -106,6 +118,10 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     streamMaxBufferedBytes: 1048576,
     snapshotEveryEvents: 10000,
     maxQueuedWrites: 1000,
+    analysisTimeoutMs: 120000,
+    analysisWorkers: 2,
+    analysisMemoryMb: 256,
+    waveformCacheMb: 256,
     opener: null,
     dangerouslyListenOnNetwork: false,
   };

@@ -121,8 +121,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     let listening: { port: number; origin: string } = { port: config.port, origin: '' };
     const now = () => new Date();
     const sessionCommands = new KeyedQueue();
-    const waveforms = new Waveforms(waveformDirectory(config.dataDir));
-    started.push(waveforms);
+    const waveforms = new Waveforms(waveformDirectory(config.dataDir), {
+      timeoutMs: config.analysisTimeoutMs,
+      workers: config.analysisWorkers,
+      memoryMb: config.analysisMemoryMb,
+      cacheMaxBytes: config.waveformCacheMb * 1024 * 1024,
+    });
     const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now });
     const importRunner = new ImportRunner({ store, projections, modes, imports, sessions, previewAnalysis, logger, now });
     started.push(importRunner);
@@ -160,6 +164,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const bound = await listenAll(hosts, config.port, app.callback(), configureServer);
     listening = bound;
     started.push({ stop: () => closeAll(bound.servers, SHUTDOWN_GRACE_MS) });
+    // Analyses are ended before the listeners wait for requests: a request waiting on one is answered at once.
+    started.push(waveforms);
     // Live-stream clients never finish on their own: they are closed first, and resume later.
     started.push({ stop: () => services.streamClients.closeAll() });
 

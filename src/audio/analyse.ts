@@ -65,10 +65,18 @@ async function analysePcm(handle: FileHandle, layout: PcmLayout, points: number)
 }
 
 async function analyseCompressed(handle: FileHandle, fileSize: number, format: CompressedFormat, points: number): Promise<Waveform> {
+  const header = await compressedHeader(handle, format, fileSize);
+  const first = await decodePass(handle, fileSize, format, points, header.frames);
+  // A header that overstated the length left too few buckets filled: decode again knowing it.
+  const { accumulator, sampleRate, channels } = first.accumulator.tooCoarse() ? await decodePass(handle, fileSize, format, points, first.accumulator.frameCount()) : first;
+  return waveform(accumulator, sampleRate, header.channels ?? channels, points);
+}
+
+/** One decode of a whole compressed file into peaks laid out for `expectedFrames`. */
+async function decodePass(handle: FileHandle, fileSize: number, format: CompressedFormat, points: number, expectedFrames: number) {
   const decoder = await createDecoder(format);
   try {
-    const header = await compressedHeader(handle, format, fileSize);
-    const accumulator = new PeakAccumulator(header.frames, points, 8);
+    const accumulator = new PeakAccumulator(expectedFrames, points, 8);
     let sampleRate = 0;
     let channels = 0;
     const take = (block: DecodedBlock | undefined) => {
@@ -87,7 +95,7 @@ async function analyseCompressed(handle: FileHandle, fileSize: number, format: C
     }
     take(await decoder.flush());
     if (accumulator.frameCount() === 0 || !sampleRate) throw new AudioError('AUDIO_UNDECODABLE', `the ${format} data does not decode`);
-    return waveform(accumulator, sampleRate, header.channels ?? channels, points);
+    return { accumulator, sampleRate, channels };
   } finally {
     decoder.free();
   }

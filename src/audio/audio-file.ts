@@ -1,22 +1,23 @@
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { AudioError } from './errors';
-import { SNIFF_BYTES, sniffFormat, type AudioFormat } from './format';
-import { readAt } from './pcm';
+import { sniffFormat, type AudioFormat } from './format';
 
 /** An open preview file: its handle, identity and the format its header shows. */
-export interface AudioFile {
+export interface AudioFile extends FileIdentity {
   handle: FileHandle;
-  size: number;
-  mtimeMs: number;
   format: AudioFormat;
 }
 
-/** A file's identity for caches and validators: a changed file has another. */
+/** A file's identity for caches and validators: a changed file has another, and two spellings of one path share it. */
 export interface FileIdentity {
+  dev: number;
+  ino: number;
   size: number;
   mtimeMs: number;
 }
+
+const identity = ({ dev, ino, size, mtimeMs }: FileIdentity): FileIdentity => ({ dev, ino, size, mtimeMs });
 
 function fileError(error: NodeJS.ErrnoException, path: string): AudioError {
   if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return new AudioError('AUDIO_FILE_MISSING', `the preview file is missing: ${path}`);
@@ -28,7 +29,7 @@ export async function identityOf(path: string): Promise<FileIdentity> {
   try {
     const stats = await fs.promises.stat(path);
     if (!stats.isFile()) throw new AudioError('AUDIO_FILE_UNREADABLE', 'the preview path is not a regular file');
-    return { size: stats.size, mtimeMs: stats.mtimeMs };
+    return identity(stats);
   } catch (error) {
     throw error instanceof AudioError ? error : fileError(error as NodeJS.ErrnoException, path);
   }
@@ -49,8 +50,8 @@ export async function openAudioFile(path: string): Promise<AudioFile> {
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new AudioError('AUDIO_FILE_UNREADABLE', 'the preview path is not a regular file');
-    const format = await sniffFormat(await readAt(handle, 0, SNIFF_BYTES));
-    return { handle, size: stats.size, mtimeMs: stats.mtimeMs, format };
+    const format = await sniffFormat(handle, stats.size);
+    return { handle, ...identity(stats), format };
   } catch (error) {
     await handle.close();
     throw error instanceof AudioError ? error : fileError(error as NodeJS.ErrnoException, path);

@@ -18,3 +18,8 @@ export class AudioError extends Error {
 export function isAudioError(error: unknown, code?: AudioErrorCode): error is AudioError {
   return error instanceof AudioError && (code === undefined || error.code === code);
 }
+
+/** No analysis can run now (too many are waiting, or the server is stopping): not a fault of the file, so not recorded on its variant. */
+export class AnalysisUnavailableError extends Error {
+  override readonly name = 'AnalysisUnavailableError';
+}

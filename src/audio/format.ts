@@ -1,4 +1,7 @@
+import type { FileHandle } from 'node:fs/promises';
 import { AudioError } from './errors';
+import { readAt } from './pcm';
+import { confirmsFormat, readAfterTag } from './signatures';
 
 /** The formats a preview may have, by what their header shows, with the media type §6 names for each. */
 export type AudioFormat = 'wav' | 'aiff' | 'flac' | 'mp3' | 'ogg' | 'mp4';
@@ -21,11 +24,18 @@ export const SNIFF_BYTES = 4096;
 // audio-type is an ES module: loaded once, on first use.
 let audioType: Promise<(bytes: Uint8Array) => string | undefined> | undefined;
 
-/** The format a file's leading bytes show, sniffed with audio-type; an error when they show none we serve. */
-export async function sniffFormat(leadingBytes: Uint8Array): Promise<AudioFormat> {
+/**
+ * The format of an open file: guessed from its leading bytes with audio-type, then confirmed by
+ * its real stream header (an MPEG frame followed by another, an MP4 audio brand, STREAMINFO ...);
+ * an error when it shows no audio we serve.
+ */
+export async function sniffFormat(handle: FileHandle, fileSize: number): Promise<AudioFormat> {
   audioType ??= import('audio-type').then((module) => module.default);
-  const name = (await audioType)(leadingBytes);
+  const head = await readAt(handle, 0, SNIFF_BYTES);
+  const name = (await audioType)(head);
   const format = name === undefined ? undefined : fromAudioType[name];
   if (!format) throw new AudioError('AUDIO_NOT_AUDIO', name ? `${name} files are not supported as previews` : 'the file is not audio');
+  const afterTag = format === 'mp3' || format === 'flac' ? await readAfterTag(handle, fileSize, head) : { tagEnd: 0, afterTag: head };
+  if (!confirmsFormat(format, { head, fileSize, ...afterTag })) throw new AudioError('AUDIO_NOT_AUDIO', `the file is not audio (no ${format} stream in it)`);
   return format;
 }

@@ -33,10 +33,20 @@ interface Chunk {
   size: number;
 }
 
-/** The chunks of a RIFF or IFF file, read header by header (a large chunk is skipped, not read). */
+/** Real files hold a handful of chunks before their samples; past these limits a file is refused, not walked. */
+export const MAX_CHUNKS = 256;
+export const MAX_SKIPPED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The chunks of a RIFF or IFF file, read header by header (a large chunk is skipped, not read). The
+ * walk is bounded: at most MAX_CHUNKS chunks, and at most MAX_SKIPPED_BYTES of chunk bodies passed
+ * over; the caller stops at the chunk it needs.
+ */
 async function* chunks(handle: FileHandle, fileSize: number, bigEndian: boolean): AsyncGenerator<Chunk> {
   let position = 12;
-  while (position + 8 <= fileSize) {
+  for (let count = 0; position + 8 <= fileSize; count += 1) {
+    if (count >= MAX_CHUNKS) throw undecodable(`the file has more than ${MAX_CHUNKS} chunks before its audio`);
+    if (position - 12 > MAX_SKIPPED_BYTES) throw undecodable(`the audio starts more than ${MAX_SKIPPED_BYTES / 1024 / 1024} MB into the file`);
     const header = await readAt(handle, position, 8);
     if (header.length < 8) return;
     const size = bigEndian ? header.readUInt32BE(4) : header.readUInt32LE(4);

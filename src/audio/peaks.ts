@@ -3,30 +3,44 @@
  * bucket i holds frames [floor(i·N/points), floor((i+1)·N/points)) of a file of N frames.
  *
  * N is known up front for PCM files, only estimated for compressed ones (a header's frame count
- * can be off by the encoder's padding). Frames are first gathered in `fineness` times more buckets
- * laid out for the estimate (more of them if the file runs longer), each of which lies inside one
- * final bucket when the estimate is right; `peaks()` then maps them onto the real N. With an exact
- * N and a fineness of 1 the fine buckets are the final ones.
+ * can be off by the encoder's padding, or say nothing, or lie). Frames are first gathered in
+ * `fineness` times more buckets laid out for the estimate (each at least one frame wide), each of
+ * which lies inside one final bucket when the estimate is right; `peaks()` then maps them onto the
+ * real N. When a file runs far past its estimate the fine buckets are merged pairwise (each
+ * doubling in width), so their number stays under a fixed cap whatever the header said. With an
+ * exact N and a fineness of 1 the fine buckets are the final ones.
  */
+/** Larger estimates are no real file (days of audio) and would cost the boundaries their integer precision. */
+const MAX_ESTIMATE = 2 ** 36;
+
 export class PeakAccumulator {
-  private readonly fine: number[] = [];
+  private fine: number[] = [];
   private readonly fineCount: number;
+  /** The most fine buckets kept before neighbours are merged. */
+  private readonly maxFine: number;
+  /** The frames the layout is made for: the estimate, or one frame per fine bucket when it is smaller. */
+  private readonly layoutFrames: number;
+  /** Fine bucket i spans base buckets [i·2^merges, (i+1)·2^merges). */
+  private span = 1;
   private frames = 0;
   private bucketEnd = 0;
   private current = 0;
 
   constructor(
-    private readonly expectedFrames: number,
+    expectedFrames: number,
     private readonly points: number,
     fineness: 1 | 8,
   ) {
     this.fineCount = points * fineness;
+    this.maxFine = this.fineCount * 2;
+    const estimate = Number.isFinite(expectedFrames) ? Math.min(Math.floor(expectedFrames), MAX_ESTIMATE) : 0;
+    this.layoutFrames = Math.max(estimate, this.fineCount);
     this.bucketEnd = this.boundary(1);
   }
 
   /** The frame where fine bucket `index` starts (past the estimate, buckets keep the same width). */
   private boundary(index: number): number {
-    return Math.floor((index * Math.max(this.expectedFrames, 1)) / this.fineCount);
+    return Math.floor((index * this.span * this.layoutFrames) / this.fineCount);
   }
 
   /** Frames that still fit in the current fine bucket (at least 1). */
@@ -44,7 +58,24 @@ export class PeakAccumulator {
   private close(): void {
     this.fine.push(this.current);
     this.current = 0;
+    if (this.fine.length >= this.maxFine) this.mergePairs();
     this.bucketEnd = this.boundary(this.fine.length + 1);
+  }
+
+  /** Halves the fine buckets: each pair becomes one bucket twice as wide (the count is even here). */
+  private mergePairs(): void {
+    const merged = new Array<number>(this.fine.length >> 1);
+    for (let i = 0; i < merged.length; i += 1) merged[i] = Math.max(this.fine[2 * i], this.fine[2 * i + 1]);
+    this.fine = merged;
+    this.span *= 2;
+  }
+
+  /**
+   * Whether the estimate was so far above the real length that fewer fine buckets than `points`
+   * were filled: the peaks would be too coarse, and a second pass knowing the length is needed.
+   */
+  tooCoarse(): boolean {
+    return this.frames > 0 && this.boundary(this.points) > this.frames && this.fineCount > this.points;
   }
 
   frameCount(): number {

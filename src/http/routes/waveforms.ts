@@ -1,6 +1,6 @@
 import type { SessionState, VariantState } from '../../../projections/session-state';
 import type { Waveform } from '../../audio/analyse';
-import { isAudioError } from '../../audio/errors';
+import { AnalysisUnavailableError, isAudioError } from '../../audio/errors';
 import { decideReplaceWaveformNotes } from '../../commands/replace-waveform-notes';
 import { ApiError } from '../../errors';
 import { newNoteId } from '../../ids';
@@ -30,6 +30,7 @@ export function waveformRoutes(services: Services) {
       return waveform;
     } catch (error) {
       if (isAudioError(error)) await record({ failed: error.message });
+      if (error instanceof AnalysisUnavailableError) throw new ApiError('overloaded', `The waveform cannot be computed now: ${error.message}.`, undefined, { 'Retry-After': '1' });
       throw error;
     }
   };
@@ -68,7 +69,7 @@ export function waveformRoutes(services: Services) {
       summary: "A preview variant's waveform: the peak of each of `points` buckets",
       query: { ...variantParameter, points: { description: 'Buckets, 16-10,000; default 1000.', schema: { type: 'integer', minimum: 16, maximum: 10000 } } },
       responses: { 200: { description: 'The waveform', schema: dataOf(waveformSchema) } },
-      errors: ['unsupported_audio'],
+      errors: ['unsupported_audio', 'overloaded'],
       async handle(ctx) {
         const points = wholeNumber(ctx, 'points', MIN_POINTS) ?? DEFAULT_POINTS;
         if (points > MAX_POINTS) throw new ApiError('invalid_query', `points must be an integer from ${MIN_POINTS} to ${MAX_POINTS}.`);

@@ -1,0 +1,15 @@
+import type { Waveform } from './analyse';
+import type { AudioErrorCode } from './errors';
+import type { FileIdentity } from './audio-file';
+
+/** What the server asks an analysis worker: the waveform of the file at `path`. */
+export interface AnalysisRequest {
+  id: number;
+  path: string;
+  points: number;
+}
+
+/** The worker's answer: the waveform and the identity of the file it read, or the error (with its audio code, if any). */
+export type AnalysisReply =
+  | { id: number; waveform: Waveform; identity: FileIdentity }
+  | { id: number; error: { code?: AudioErrorCode; message: string } };
