@@ -17,6 +17,7 @@ import { eventually } from '../helpers/eventually';
 import { assertHealthWithin, assertLogKeeps, assertMemoryUnder, idleHealthMs, slowestHealthDuring } from '../helpers/hardening';
 import { flacWithUnknownLength, mp3WithXingFrames, writeSparseRiff } from '../helpers/lying-audio';
 import { newDataDir } from '../helpers/server';
+import { PeakAccumulator } from '../../src/audio/peaks';
 
 /*
  * Issue 17, finding 1: an audio header that understates the length (FLAC total_samples 0, an MP3
@@ -133,5 +134,43 @@ describe('hardening: audio headers that understate the length (finding 1)', func
     const stopped = await timedStop(third);
     assert.equal(stopped.code, 0, third.process.stderr());
     await assertLogKeeps(dataDir, sessionIds);
+  });
+});
+
+describe('hardening: the peak accumulator whatever the header says (finding 1)', () => {
+  /** Feeds `frames` frames in runs of at most `block` (as a decoder does), the peak rising with the frame. */
+  function fold(accumulator: PeakAccumulator, frames: number, block: number): number[] {
+    for (let frame = 0; frame < frames; ) {
+      const end = Math.min(frames, frame + block);
+      while (frame < end) {
+        const run = Math.min(accumulator.room(), end - frame);
+        accumulator.add((frame + run) / frames, run);
+        frame += run;
+      }
+    }
+    return accumulator.peaks();
+  }
+
+  for (const estimate of [0, 1, 1152, 2 ** 60, Number.NaN]) {
+    it(`given a header estimate of ${estimate} frames and 5 million real ones, then the work is bounded and every bucket is right`, () => {
+      const accumulator = new PeakAccumulator(estimate, 1000, 8);
+      const started = performance.now();
+      const peaks = fold(accumulator, 5_000_000, 4608);
+      const elapsedMs = performance.now() - started;
+      assert.equal(accumulator.frameCount(), 5_000_000);
+      assert.equal(peaks.length, 1000);
+      // A rising ramp: bucket i's peak is its last frame's, (i + 1) / 1000, to within a fine bucket.
+      if (!accumulator.tooCoarse()) for (const [i, peak] of peaks.entries()) assert.ok(Math.abs(peak - (i + 1) / 1000) <= 0.0011, `bucket ${i}: ${peak}`);
+      assert.ok(elapsedMs < 5000, `${elapsedMs} ms`);
+    });
+  }
+
+  it('given an estimate far above the real length, then it says the peaks are too coarse (the analyser decodes again knowing the length)', () => {
+    const accumulator = new PeakAccumulator(2 ** 40, 1000, 8);
+    fold(accumulator, 100_000, 4608);
+    assert.equal(accumulator.tooCoarse(), true);
+    const exact = new PeakAccumulator(100_000, 1000, 8);
+    fold(exact, 100_000, 4608);
+    assert.equal(exact.tooCoarse(), false);
   });
 });
