@@ -127,6 +127,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       memoryMb: config.analysisMemoryMb,
       cacheMaxBytes: config.waveformCacheMb * 1024 * 1024,
     });
+    started.push(waveforms);
     const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now });
     const importRunner = new ImportRunner({ store, projections, modes, imports, sessions, previewAnalysis, logger, now });
     started.push(importRunner);
@@ -163,9 +164,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     });
     const bound = await listenAll(hosts, config.port, app.callback(), configureServer);
     listening = bound;
-    started.push({ stop: () => closeAll(bound.servers, SHUTDOWN_GRACE_MS) });
-    // Analyses are ended before the listeners wait for requests: a request waiting on one is answered at once.
-    started.push(waveforms);
+    // Analyses are ended while the listeners close: a request waiting on one is answered at once.
+    started.push({ stop: async () => void (await Promise.all([closeAll(bound.servers, SHUTDOWN_GRACE_MS), waveforms.stop()])) });
     // Live-stream clients never finish on their own: they are closed first, and resume later.
     started.push({ stop: () => services.streamClients.closeAll() });
 

@@ -39,6 +39,7 @@ export class Waveforms {
 
   /** At shutdown: the workers are ended whatever they are doing, and what they were doing is not counted as a crash. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     await this.workers.close();
     await this.journal.clear();
