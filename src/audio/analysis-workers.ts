@@ -12,6 +12,8 @@ export interface AnalysisLimits {
   memoryMb: number;
   /** Analyses that run at once, each on its own thread. */
   workers: number;
+  /** The worker's script; the analysis worker unless a test stands in another. */
+  script?: string;
 }
 
 /** Analyses waiting for a worker beyond which new ones are refused (they are retried by whoever asked). */
@@ -77,7 +79,7 @@ export class AnalysisWorkers {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(join(__dirname, 'analysis-worker.js'), {
+    const worker = new Worker(this.limits.script ?? join(__dirname, 'analysis-worker.js'), {
       resourceLimits: { maxOldGenerationSizeMb: this.limits.memoryMb, maxYoungGenerationSizeMb: Math.min(32, Math.max(4, this.limits.memoryMb / 8)) },
       stdout: false,
       stderr: false,
