@@ -1,5 +1,6 @@
 import envPaths from 'env-paths';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MODES, type Mode } from './modes';
 import { validatorFor } from './schemas/validators';
@@ -119,7 +120,8 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     snapshotEveryEvents: 10000,
     maxQueuedWrites: 1000,
     analysisTimeoutMs: 120000,
-    analysisWorkers: 2,
+    // One core is left to the event loop: on two cores, one analysis at a time.
+    analysisWorkers: Math.max(1, Math.min(2, availableParallelism() - 1)),
     analysisMemoryMb: 256,
     waveformCacheMb: 256,
     opener: null,

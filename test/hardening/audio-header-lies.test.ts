@@ -17,6 +17,13 @@ import { eventually } from '../helpers/eventually';
 import { assertHealthWithin, assertLogKeeps, assertMemoryUnder, idleHealthMs, slowestHealthDuring } from '../helpers/hardening';
 import { flacWithUnknownLength, mp3WithXingFrames, writeSparseRiff } from '../helpers/lying-audio';
 import { newDataDir } from '../helpers/server';
+
+/**
+ * A decoding worker shares the machine's cores with the server's event loop (and, on the shared
+ * test machine, with other suites): the floor is higher than the helper's default, still far below
+ * the seconds a blocked loop or a dying process showed.
+ */
+const DECODING_HEALTH_BOUND = { factor: 20, floorMs: 750 };
 import { PeakAccumulator } from '../../src/audio/peaks';
 
 /*
@@ -78,7 +85,7 @@ describe('hardening: audio headers that understate the length (finding 1)', func
     // And the process stayed up and small, and /health answered throughout
     assert.equal(running.process.child.exitCode, null);
     assertMemoryUnder(peakBytes, RSS_BOUND_MB, 'server RSS while analysing');
-    assertHealthWithin(probed.slowestMs, idleMs);
+    assertHealthWithin(probed.slowestMs, idleMs, DECODING_HEALTH_BOUND);
 
     const stopped = await timedStop(running);
     assert.equal(stopped.code, 0, running.process.stderr());
@@ -116,7 +123,7 @@ describe('hardening: audio headers that understate the length (finding 1)', func
     assert.equal(status, 'failed');
     assert.match((await failureReasons(second, sessionIds[0]))[slowVariant], /stopped the server before/);
     assert.equal(await variantStatus(second, sessionIds[1], goodVariant), 'ready');
-    assertHealthWithin(slowestMs, idleMs);
+    assertHealthWithin(slowestMs, idleMs, DECODING_HEALTH_BOUND);
     const journalAfter = JSON.parse(readFileSync(journal, 'utf8')) as { inFlight: unknown[]; crashed: unknown[] };
     assert.deepEqual([journalAfter.inFlight.length, journalAfter.crashed.length], [0, 1]);
 

@@ -8,6 +8,13 @@ import { assertHealthWithin, assertLogKeeps, assertMemoryUnder, idleHealthMs, sl
 import { writeSparseRiff } from '../helpers/lying-audio';
 import { newDataDir } from '../helpers/server';
 
+/**
+ * A decoding worker shares the machine's cores with the server's event loop (and, on the shared
+ * test machine, with other suites): the floor is higher than the helper's default, still far below
+ * the seconds a blocked loop or a dying process showed.
+ */
+const DECODING_HEALTH_BOUND = { factor: 20, floorMs: 750 };
+
 /*
  * Issue 17, finding 9: a 1 TB sparse file with a RIFF header made the chunk walker step through it
  * 8 bytes at a time forever; the one analysis queue was stuck (other previews stayed pending) and
@@ -66,7 +73,7 @@ describe('hardening: a sparse terabyte "WAV" (finding 9)', function () {
     assert.match(reasons[budgeted.variantId], /took longer than 2 s/);
     // Each analysis is bounded by the budget; with slack for a loaded machine
     assert.ok(ready.at < 3 * BUDGET_MS + 5000, `the good file was ready only after ${ready.at} ms`);
-    assertHealthWithin(probed.slowestMs, idleMs);
+    assertHealthWithin(probed.slowestMs, idleMs, DECODING_HEALTH_BOUND);
     assertMemoryUnder(peakBytes, 400, `server RSS (sparse files of ${sparseSize} bytes)`);
 
     const stopped = await timedStop(running);
