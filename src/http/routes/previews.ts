@@ -18,16 +18,22 @@ import { idempotencyKeyHeader, ifMatchHeader, sessionEtag } from '../parameters'
 import { previewSchema } from '../../schemas/preview';
 import { sendJson } from '../json';
 
-/** The media type of the audio file at `path`, sniffed from its header; 400 naming `/path` when it is not one. */
-async function attachableMediaType(path: string): Promise<string> {
+/**
+ * What every path that cannot be attached gets, whatever the reason (missing, not a file, not
+ * audio, refused, unreadable): a client cannot tell them apart to probe the disk.
+ */
+export const UNATTACHABLE = 'must be an absolute path to a readable audio file';
+
+/** The media type of the audio file at `path`, sniffed from its header; 400 naming `/path` when it is not one (the reason goes to the log). */
+async function attachableMediaType(services: Services, ctx: Context, path: string): Promise<string> {
   try {
     const file = await openAudioFile(path);
     await file.handle.close();
     return mediaTypes[file.format];
   } catch (error) {
     if (!isAudioError(error)) throw error;
-    const message = `must be a readable audio file (${error.message})`;
-    throw new ApiError('invalid_request', `path ${message}.`, [{ field: '/path', message }]);
+    services.logger.log('info', 'preview path refused', { requestId: ctx.state.requestId, reason: error.message });
+    throw new ApiError('invalid_request', `path ${UNATTACHABLE}.`, [{ field: '/path', message: UNATTACHABLE }]);
   }
 }
 
@@ -47,7 +53,7 @@ export function previewRoutes(services: Services) {
       body,
       async (idempotency) => {
         readSession(services, ctx);
-        const mime = await attachableMediaType(body.path);
+        const mime = await attachableMediaType(services, ctx, body.path);
         let variantId = '';
         const session = await writeSession(
           services,
