@@ -4,7 +4,7 @@ import { isAudioError } from '../audio/errors';
 import { mediaTypes } from '../audio/format';
 import { fileTitle } from '../commands/attach-preview';
 import type { ImportPlan } from '../commands/import-item';
-import { usableProject } from '../files/usable-path';
+import { usableFile, usableProject } from '../files/usable-path';
 import { detectKind } from '../kind';
 import type { ImportItem } from '../schemas/import';
 import { discoverAudio, folderKind } from './discover';
@@ -38,8 +38,10 @@ async function projectStats(projectPath: string) {
 
 /** The file's media type, or why it is none. */
 async function mediaTypeOf(path: string): Promise<{ mime: string } | { refused: string }> {
+  const usable = await usableFile(path);
+  if (!usable.usable) return { refused: usable.reason };
   try {
-    const file = await openAudioFile(path);
+    const file = await openAudioFile(usable.realPath);
     await file.handle.close();
     return { mime: mediaTypes[file.format] };
   } catch (error) {
