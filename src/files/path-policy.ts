@@ -41,7 +41,8 @@ export function isWithin(candidate: string, directory: string, platform: NodeJS.
   const paths = flavour(platform);
   const fold = (value: string) => (platform === 'win32' ? value.toLowerCase() : value);
   const relative = paths.relative(fold(directory), fold(candidate));
-  return relative === '' || (!relative.startsWith('..') && !paths.isAbsolute(relative));
+  // `..name` is a name in the directory; only `..` as a whole component leaves it.
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${paths.sep}`) && !paths.isAbsolute(relative));
 }
 
 /** Why the server may not use a real path at all, whatever it is for; null when it may. */
