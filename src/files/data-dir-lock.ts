@@ -35,15 +35,21 @@ export interface DataDirLock {
 /** Lock files this process holds, by real path, with the nonce it wrote. */
 const heldHere = new Map<string, string>();
 
-/** Field 22 of /proc/<pid>/stat (after the command name, which may hold spaces and parentheses); null off Linux. */
-export function processStartOf(pid: number): string | null {
+/**
+ * The state (field 3) and start time (field 22) of /proc/<pid>/stat, read after the command name,
+ * which may hold spaces and parentheses; null off Linux or when the process is gone.
+ */
+function procStat(pid: number): { state: string; start: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], start: fields[19] };
   } catch {
     return null;
   }
 }
+
+export const processStartOf = (pid: number): string | null => procStat(pid)?.start ?? null;
 
 function isRunning(pid: number): boolean {
   try {
@@ -61,8 +67,11 @@ export function holderAlive(holder: LockHolder, file: string): boolean {
   if (!Number.isInteger(holder.pid) || holder.pid <= 0) return false;
   if (holder.pid === process.pid) return heldHere.get(file) === holder.nonce;
   if (!isRunning(holder.pid)) return false;
-  const start = processStartOf(holder.pid);
-  return start === null || holder.processStart === null || start === holder.processStart;
+  const stat = procStat(holder.pid);
+  if (stat === null) return true;
+  // A zombie (killed, not yet reaped by its parent) holds nothing any more.
+  if (stat.state === 'Z' || stat.state === 'X') return false;
+  return holder.processStart === null || stat.start === holder.processStart;
 }
 
 function readHolder(file: string): LockHolder | null {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { Stats } from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { isPlatformAbsolute, isWithin, locationRefusal, projectLocationRefusal, 
 import { dataDirectoryProblem, tightenedMode, tokenFileProblem } from '../../src/files/private-files';
 import { launchEnvironment } from '../../src/opener';
 import { isStoreError } from '../../src/store/errors';
+import { eventually } from '../helpers/eventually';
 
 /* The pure rules behind findings 2, 13, 14, 15 and 18, and the lock file's holder checks. */
 
@@ -118,6 +119,19 @@ describe('hardening: the data directory lock file', () => {
     assert.equal(holderAlive(holder({ nonce: 'an earlier run of this pid' }), file), false);
     assert.equal(holderAlive(holder({ pid: exited, hostname: 'another-host' }), file), true, 'another host cannot be checked: kept');
     assert.equal(holderAlive(holder({ pid: -1 }), file), false);
+  });
+
+  it('counts a zombie (killed, not yet reaped) as gone', async function () {
+    if (processStartOf(process.pid) === null) this.skip();
+    // `sleep 0` becomes a zombie: its parent exec'd into `sleep 5`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5']);
+    try {
+      const zombie = Number((await new Promise<Buffer>((resolve) => parent.stdout.once('data', resolve))).toString().trim());
+      await eventually(async () => readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1][0], (state) => state === 'Z', 'the child to be a zombie');
+      assert.equal(holderAlive(holder({ pid: zombie, processStart: null }), join(dir, LOCK_FILE)), false);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('is taken once, refused while held, taken over from a dead or damaged holder, and released only by its holder', () => {
