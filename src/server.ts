@@ -82,14 +82,20 @@ function snapshotEvery(store: EventStore, events: number, replayed: number, save
  * by any stray close of its file), and keeps every request away from its files and the token file.
  */
 function holdDataDirectory(config: Config): { stop(): void } {
-  const lock = acquireDataDirLock(config.dataDir, 'sessiondock serve');
   const unprotect = [protectPath(config.dataDir), ...(config.token ? [] : [protectPath(config.tokenFile)])];
-  return {
-    stop: () => {
-      for (const release of unprotect) release();
-      lock.release();
-    },
-  };
+  const releaseAll = () => unprotect.forEach((release) => release());
+  try {
+    const lock = acquireDataDirLock(config.dataDir, 'sessiondock serve');
+    return {
+      stop: () => {
+        releaseAll();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    releaseAll();
+    throw error;
+  }
 }
 
 /** Opens the log, replays it into the read models, and serves the API on loopback. */
