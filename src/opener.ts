@@ -39,12 +39,21 @@ function isExecutableFile(path: string): boolean {
 }
 
 /**
+ * The environment a launched program gets: the server's without any SESSIONDOCK_* setting (the
+ * token above all). Names are compared in upper case: Windows' environment ignores case.
+ */
+export function launchEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.toUpperCase().startsWith('SESSIONDOCK_')));
+}
+
+/**
  * Starts the opener on the path, detached and without a shell, so the path is one argument
- * whatever it holds. Resolves once the process exists; rejects when it could not be started.
+ * whatever it holds, and without the server's own settings in its environment. Resolves once
+ * the process exists; rejects when it could not be started.
  */
 export function launch(opener: string, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(opener, [path], { detached: true, stdio: 'ignore', shell: false });
+    const child = spawn(opener, [path], { detached: true, stdio: 'ignore', shell: false, env: launchEnvironment(process.env) });
     child.once('error', reject);
     child.once('spawn', () => {
       child.unref();

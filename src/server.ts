@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ProjectionRunner } from '../projections/runner';
@@ -20,6 +19,9 @@ import { stderrLogger, type Logger } from './log';
 import { allows, ModeState } from './modes';
 import { EventLog, LevelBackend, type EventStore, type LogBackend } from './store';
 import { ensureTokenFile, TokenCheck } from './token';
+import { prepareDataDirectory } from './files/data-dir';
+import { acquireDataDirLock } from './files/data-dir-lock';
+import { protectPath } from './files/usable-path';
 
 export interface ServerOptions {
   logger?: Logger;
@@ -75,21 +77,52 @@ function snapshotEvery(store: EventStore, events: number, replayed: number, save
   };
 }
 
+/**
+ * Takes the data directory for this process before the log opens (LevelDB's own lock is undone
+ * by any stray close of its file), and keeps every request away from its files and the token file.
+ */
+function holdDataDirectory(config: Config): { stop(): void } {
+  const unprotect = [protectPath(config.dataDir), ...(config.token ? [] : [protectPath(config.tokenFile)])];
+  const releaseAll = () => unprotect.forEach((release) => release());
+  try {
+    const lock = acquireDataDirLock(config.dataDir, 'sessiondock serve');
+    return {
+      stop: () => {
+        releaseAll();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    releaseAll();
+    throw error;
+  }
+}
+
 /** Opens the log, replays it into the read models, and serves the API on loopback. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? stderrLogger;
   const hosts = hostsFor(config.host, config.dangerouslyListenOnNetwork);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)), { maxQueuedAppends: config.maxQueuedWrites });
+  const tightenedFrom = prepareDataDirectory(config.dataDir);
+  if (tightenedFrom) logger.log('warn', 'the data directory was open to other users: its mode is now 0700', { dataDir: config.dataDir, mode: tightenedFrom });
+  const token = config.token ? { token: config.token, created: false } : ensureTokenFile(config.tokenFile);
+  const held = holdDataDirectory(config);
+  let store: EventStore;
+  try {
+    store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)), { maxQueuedAppends: config.maxQueuedWrites });
+  } catch (error) {
+    held.stop();
+    throw error;
+  }
   // What has been started, stopped in reverse order on shutdown or when a later step fails.
-  const started: Array<{ stop(): void | Promise<void> }> = [{ stop: () => store.close() }];
+  const started: Array<{ stop(): void | Promise<void> }> = [held, { stop: () => store.close() }];
   const stopAll = async () => {
     for (const part of [...started].reverse()) await part.stop();
   };
 
   try {
-    const token = config.token ? { token: config.token, created: false } : ensureTokenFile(config.tokenFile);
-    const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile });
+    const tokens = new TokenCheck(config.token ? { token: config.token } : { file: config.tokenFile }, (problem) =>
+      logger.log('warn', 'the rotated token file is refused; the previous token stays valid', { problem }),
+    );
     tokens.watch();
     started.push(tokens);
     const { sessions, idempotency, waveformNotes, imports, all } = createReadModels();
@@ -146,6 +179,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       modes,
       recentDays: config.recentDays,
       opener: config.opener,
+      logger,
       streamClients: new StreamClients(),
       requests: new RequestLog(),
       version,

@@ -1,6 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, watch, writeSync, type FSWatcher, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { ConfigError } from './config';
+import { currentOwner } from './files/data-dir';
+import { tokenFileProblem } from './files/private-files';
+
+/** A token file holds one token and a newline: anything larger is not a token file. */
+export const MAX_TOKEN_FILE_BYTES = 4096;
 
 export const generateToken = () => randomBytes(32).toString('base64url');
 
@@ -11,7 +17,13 @@ export const tokenFingerprint = (token: string) => `token:${createHash('sha256')
 export function writeTokenFile(path: string, token: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w', 0o600);
+  // Exclusive: a link planted at the temporary name is not followed; a leftover of a crash goes first.
+  try {
+    unlinkSync(temporary);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const fd = openSync(temporary, 'wx', 0o600);
   try {
     writeSync(fd, `${token}\n`);
     fsyncSync(fd);
@@ -21,8 +33,36 @@ export function writeTokenFile(path: string, token: string): void {
   renameSync(temporary, path);
 }
 
+/**
+ * Reads the token file after checking it is a regular file (not a link, a device or a FIFO) owned
+ * by this user and private to it (0600), and reads at most MAX_TOKEN_FILE_BYTES of it. A file
+ * that fails is a ConfigError naming the fix; a missing one throws ENOENT.
+ */
 export function readTokenFile(path: string): string {
-  return readFileSync(path, 'utf8').trim();
+  const owner = currentOwner();
+  const problem = tokenFileProblem(path, lstatSync(path), owner);
+  if (problem) throw new ConfigError(problem);
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  try {
+    // Checked again on what was opened: the path may have been replaced since the lstat.
+    const opened = tokenFileProblem(path, fstatSync(fd), owner);
+    if (opened) throw new ConfigError(opened);
+    const buffer = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > MAX_TOKEN_FILE_BYTES) {
+      throw new ConfigError(`the token file ${path} is larger than ${MAX_TOKEN_FILE_BYTES} bytes, so it holds more than a token; run: sessiondock token --rotate`);
+    }
+    const token = buffer.subarray(0, length).toString('utf8').trim();
+    if (token.length === 0) throw new ConfigError(`the token file ${path} is empty; run: sessiondock token --rotate`);
+    return token;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads the token file, creating it with a fresh token on first start. */
@@ -49,7 +89,13 @@ export class TokenCheck {
   private watcher: FSWatcher | null = null;
   private poll: NodeJS.Timeout | null = null;
 
-  constructor(private readonly source: { token: string } | { file: string }) {
+  private refusedIdentity = '';
+
+  /** `onRefused`: told once per version of the file when a rotated file is refused (the last token stays). */
+  constructor(
+    private readonly source: { token: string } | { file: string },
+    private readonly onRefused: (problem: string) => void = () => {},
+  ) {
     this.use('token' in source ? source.token : this.reload(source.file));
   }
 
@@ -96,20 +142,25 @@ export class TokenCheck {
   }
 
   private refresh(file: string): void {
+    let current = '';
     try {
-      const stats = statSync(file);
-      if (identity(stats) !== this.fileIdentity) this.use(this.reload(file));
-    } catch {
-      // A missing or half-written file keeps the last token rather than locking every client out.
+      current = identity(statSync(file));
+      if (current !== this.fileIdentity && current !== this.refusedIdentity) this.use(this.reload(file));
+    } catch (error) {
+      // A missing, half-written or refused file keeps the last token rather than locking every client out.
+      if (error instanceof ConfigError && current !== this.refusedIdentity) {
+        this.refusedIdentity = current;
+        this.onRefused(error.message);
+      }
     }
   }
 
   private reload(file: string): string {
     const token = readTokenFile(file);
     this.fileIdentity = identity(statSync(file));
-    if (token.length === 0) throw new Error(`the token file ${file} is empty`);
     return token;
   }
 }
 
-const identity = (stats: Stats) => `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+// ctime and mode too: a `chmod 600` that fixes a refused file changes neither its size nor its mtime.
+const identity = (stats: Stats) => `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.mode}`;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { usableFilePath } from '../files/usable-path';
 import { AudioError } from './errors';
 import { sniffFormat, type AudioFormat } from './format';
 
@@ -43,7 +44,7 @@ export async function identityOf(path: string): Promise<FileIdentity> {
 export async function openAudioFile(path: string): Promise<AudioFile> {
   let handle: FileHandle;
   try {
-    handle = await fs.promises.open(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    handle = await fs.promises.open(await usableFilePath(path), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_NOFOLLOW ?? 0));
   } catch (error) {
     throw fileError(error as NodeJS.ErrnoException, path);
   }

@@ -11,6 +11,7 @@ import type { EventStore } from '../store';
 import type { KeyedQueue } from '../keyed-queue';
 import type { RequestLog } from './request-log';
 import type { StreamClients } from './stream-clients';
+import type { Logger } from '../log';
 
 /** What the routes stand on: the log to write to, the read models to answer from, and the server's state. */
 export interface Services {
@@ -34,6 +35,8 @@ export interface Services {
   /** The configured opener (null: the platform's), looked up when a session is opened. */
   opener: string | null;
   streamClients: StreamClients;
+  /** Operational lines: why a path was refused, which no response says. */
+  logger: Logger;
   requests: RequestLog;
   version: string;
   port(): number;

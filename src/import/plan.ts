@@ -1,10 +1,10 @@
-import { access, constants, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { openAudioFile } from '../audio/audio-file';
 import { isAudioError } from '../audio/errors';
 import { mediaTypes } from '../audio/format';
 import { fileTitle } from '../commands/attach-preview';
 import type { ImportPlan } from '../commands/import-item';
+import { usableFile, usableProject } from '../files/usable-path';
 import { detectKind } from '../kind';
 import type { ImportItem } from '../schemas/import';
 import { discoverAudio, folderKind } from './discover';
@@ -14,27 +14,38 @@ export interface BatchDefaults {
   generatePreviews: boolean;
 }
 
-/** Why an item cannot be imported, as its outcome's reason. */
-export class ItemFailure extends Error {}
-
-async function projectStats(projectPath: string) {
-  try {
-    const stats = await stat(projectPath);
-    await access(projectPath, constants.R_OK);
-    return stats;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ItemFailure(code === 'ENOENT' || code === 'ENOTDIR' ? 'projectPath does not exist' : `projectPath cannot be read (${code})`);
+/**
+ * Why an item cannot be imported: `message` is its outcome's reason, one per field whatever went
+ * wrong (clients cannot probe the disk with it); `detail` says what went wrong, for the log.
+ */
+export class ItemFailure extends Error {
+  constructor(
+    message: string,
+    readonly detail: string = message,
+  ) {
+    super(message);
   }
 }
 
-async function mediaTypeOf(path: string): Promise<string | null> {
+export const UNUSABLE_PROJECT = 'projectPath cannot be used: it must be an absolute path to a readable folder or file';
+export const UNUSABLE_PREVIEW = 'previewAudioPath cannot be used: it must be an absolute path to a readable audio file';
+
+async function projectStats(projectPath: string) {
+  const project = await usableProject(projectPath);
+  if (!project.usable) throw new ItemFailure(UNUSABLE_PROJECT, `projectPath: ${project.reason}`);
+  return project.stats;
+}
+
+/** The file's media type, or why it is none. */
+async function mediaTypeOf(path: string): Promise<{ mime: string } | { refused: string }> {
+  const usable = await usableFile(path);
+  if (!usable.usable) return { refused: usable.reason };
   try {
-    const file = await openAudioFile(path);
+    const file = await openAudioFile(usable.realPath);
     await file.handle.close();
-    return mediaTypes[file.format];
+    return { mime: mediaTypes[file.format] };
   } catch (error) {
-    if (isAudioError(error)) return null;
+    if (isAudioError(error)) return { refused: error.message };
     throw error;
   }
 }
@@ -51,15 +62,15 @@ export async function planItem(item: ImportItem, batch: BatchDefaults): Promise<
   const kind = item.projectType?.trim() ?? batch.kind?.trim() ?? (stats.isDirectory() ? await folderKind(folder) : detectKind(item.projectPath));
   const previews: Array<{ path: string; mime: string }> = [];
   if (item.previewAudioPath !== undefined) {
-    const mime = await mediaTypeOf(item.previewAudioPath);
-    if (!mime) throw new ItemFailure('previewAudioPath is not a readable audio file');
-    previews.push({ path: item.previewAudioPath, mime });
+    const media = await mediaTypeOf(item.previewAudioPath);
+    if ('refused' in media) throw new ItemFailure(UNUSABLE_PREVIEW, `previewAudioPath: ${media.refused}`);
+    previews.push({ path: item.previewAudioPath, mime: media.mime });
   }
   if (batch.generatePreviews) {
     for (const path of await discoverAudio(folder)) {
       if (path === item.previewAudioPath) continue;
-      const mime = await mediaTypeOf(path);
-      if (mime) previews.push({ path, mime });
+      const media = await mediaTypeOf(path);
+      if ('mime' in media) previews.push({ path, mime: media.mime });
     }
   }
   const title = item.title?.trim() ?? fileTitle(item.projectPath.replace(/[\\/]+$/, ''));

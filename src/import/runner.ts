@@ -117,7 +117,10 @@ export class ImportRunner {
     try {
       plan = await planItem(item, record);
     } catch (error) {
-      if (error instanceof ItemFailure) return { outcome: 'failed', reason: error.message };
+      if (error instanceof ItemFailure) {
+        this.deps.logger.log('info', 'import item failed', { importId: record.importId, index, reason: error.detail });
+        return { outcome: 'failed', reason: error.message };
+      }
       throw error;
     }
     const events = decideImportItem(plan);

@@ -126,7 +126,7 @@ describe('API: batch import (contract §7)', () => {
         [1, mixB, 'created'],
         [2, missing, 'failed'],
       ]);
-      assert.match(status.items[2].reason, /does not exist/);
+      assert.equal(status.items[2].reason, 'projectPath cannot be used: it must be an absolute path to a readable folder or file');
       assert.equal(status.items[2].sessionId, undefined);
       for (const item of status.items.slice(0, 2)) {
         assert.match(item.sessionId, SESSION_ID);

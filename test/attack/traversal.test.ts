@@ -212,9 +212,9 @@ describe('attack: path traversal and Range abuse (contract §4, §6, §7)', () =
       assert.equal((await send('GET', `/sessions/${sessionId}/preview/audio`)).status, 200);
     });
 
-    it('imports `/tmp/../etc/passwd` as a session pointing at /etc/passwd (allowed: it exists), but reads none of it', async () => {
-      // A session's projectPath names a file, it does not serve it: the import records the path
-      // (and `open` would hand it to the opener); no route returns its content.
+    it('refuses to import `/tmp/../etc/passwd` (a system directory is no project), and reads none of it', async () => {
+      // A session's projectPath names a file, it does not serve it; a path under /etc is no
+      // project (docs/hardening.md), so every item fails with the one projectPath reason.
       countAttack(SUITE, 3);
       const { result: accepted, opened } = await recordingOpens(async () => {
         const response = await send('POST', '/import', {
@@ -226,11 +226,10 @@ describe('attack: path traversal and Range abuse (contract §4, §6, §7)', () =
       });
       const outcomes = accepted.items.map((item: { projectPath: string; outcome: string; reason?: string }) => [item.projectPath, item.outcome, item.reason ?? '']);
       const passwd = accepted.items.find((item: { index: number }) => item.index === 0);
-      assert.equal(passwd.outcome, 'created', JSON.stringify(outcomes));
-      const session = await send('GET', `/sessions/${passwd.sessionId}`);
-      assert.equal(session.status, 200);
-      assert.equal(session.body.data.previews.length, 0, 'a preview was made of /etc/passwd');
-      assert.equal(accepted.items.find((item: { index: number }) => item.index === 1).outcome, 'failed');
+      assert.equal(passwd.outcome, 'failed', JSON.stringify(outcomes));
+      const missing = accepted.items.find((item: { index: number }) => item.index === 1);
+      assert.equal(missing.outcome, 'failed');
+      assert.equal(missing.reason, passwd.reason, 'a missing path and a refused one must read the same');
       // The sentinel named as previewAudioPath is no audio: it gets no ready variant, and is never served.
       const third = accepted.items.find((item: { index: number }) => item.index === 2);
       if (third.sessionId) {

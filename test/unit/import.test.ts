@@ -7,7 +7,7 @@ import { SessionsProjection } from '../../projections/sessions';
 import { decideImportItem } from '../../src/commands/import-item';
 import { importedSessionId, newImportId } from '../../src/ids';
 import { discoverAudio, folderKind, MAX_DISCOVERED_PREVIEWS } from '../../src/import/discover';
-import { ItemFailure, planItem } from '../../src/import/plan';
+import { ItemFailure, planItem, UNUSABLE_PROJECT } from '../../src/import/plan';
 import { minutesAgo, tempProjects, type ProjectTree } from '../helpers/projects';
 
 /*
@@ -356,10 +356,11 @@ describe('import: planning an item', () => {
     assert.equal((await planItem({ projectPath: song, title: '  My Song  ' }, batch)).title, 'My Song');
   });
 
-  it('given a path that does not exist, then the item fails saying so', async () => {
-    await assert.rejects(planItem({ projectPath: tree.path('Nope') }, batch), (error) => error instanceof ItemFailure && /does not exist/.test(error.message));
+  it('given a path that does not exist, then the item fails with the one projectPath reason, the cause kept as its detail', async () => {
+    const unusable = (error: unknown) => error instanceof ItemFailure && error.message === UNUSABLE_PROJECT && /ENOENT|ENOTDIR/.test(error.detail);
+    await assert.rejects(planItem({ projectPath: tree.path('Nope') }, batch), unusable);
     const file = tree.file('file.txt', 'x');
-    await assert.rejects(planItem({ projectPath: `${file}/inside` }, batch), (error) => error instanceof ItemFailure && /does not exist/.test(error.message));
+    await assert.rejects(planItem({ projectPath: `${file}/inside` }, batch), unusable);
   });
 
   it('given previewAudioPath and generatePreviews, then the given file comes first, discovered files follow newest first, the given one once', async () => {

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { idempotencyScopes } from '../../../projections/idempotency';
 import type { SessionState } from '../../../projections/session-state';
 import { openAudioFile } from '../../audio/audio-file';
+import { usableFile } from '../../files/usable-path';
 import { isAudioError } from '../../audio/errors';
 import { mediaTypes } from '../../audio/format';
 import { attachPreviewBodySchema, decideAttachPreview, type AttachPreviewBody } from '../../commands/attach-preview';
@@ -18,16 +19,27 @@ import { idempotencyKeyHeader, ifMatchHeader, sessionEtag } from '../parameters'
 import { previewSchema } from '../../schemas/preview';
 import { sendJson } from '../json';
 
-/** The media type of the audio file at `path`, sniffed from its header; 400 naming `/path` when it is not one. */
-async function attachableMediaType(path: string): Promise<string> {
+/**
+ * What every path that cannot be attached gets, whatever the reason (missing, not a file, not
+ * audio, refused, unreadable): a client cannot tell them apart to probe the disk.
+ */
+export const UNATTACHABLE = 'must be an absolute path to a readable audio file';
+
+/** The media type of the audio file at `path`, sniffed from its header; 400 naming `/path` when it is not one (the reason goes to the log). */
+async function attachableMediaType(services: Services, ctx: Context, path: string): Promise<string> {
+  const refuse = (reason: string) => {
+    services.logger.log('info', 'preview path refused', { requestId: ctx.state.requestId, reason });
+    return new ApiError('invalid_request', `path ${UNATTACHABLE}.`, [{ field: '/path', message: UNATTACHABLE }]);
+  };
+  const usable = await usableFile(path);
+  if (!usable.usable) throw refuse(usable.reason);
   try {
-    const file = await openAudioFile(path);
+    const file = await openAudioFile(usable.realPath);
     await file.handle.close();
     return mediaTypes[file.format];
   } catch (error) {
     if (!isAudioError(error)) throw error;
-    const message = `must be a readable audio file (${error.message})`;
-    throw new ApiError('invalid_request', `path ${message}.`, [{ field: '/path', message }]);
+    throw refuse(error.message);
   }
 }
 
@@ -47,7 +59,7 @@ export function previewRoutes(services: Services) {
       body,
       async (idempotency) => {
         readSession(services, ctx);
-        const mime = await attachableMediaType(body.path);
+        const mime = await attachableMediaType(services, ctx, body.path);
         let variantId = '';
         const session = await writeSession(
           services,

@@ -1,9 +1,9 @@
-import { stat } from 'node:fs/promises';
 import type { Context } from 'koa';
 import { decideOpenSession } from '../../commands/open-session';
 import { assertPrecondition } from '../../commands/session-command';
 import { ApiError } from '../../errors';
 import { launch, resolveOpener } from '../../opener';
+import { usableProject } from '../../files/usable-path';
 import { ifMatch } from '../preconditions';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
@@ -11,8 +11,6 @@ import { readSession, writeSession } from '../session-writes';
 import { actionResultSchema, dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
 import { sendJson } from '../json';
-
-const exists = (path: string) => stat(path).then(() => true, () => false);
 
 /** The desktop actions (contract §8): open a session's project, and ask UI clients to focus it. */
 export function sessionActionRoutes(services: Services) {
@@ -33,11 +31,16 @@ export function sessionActionRoutes(services: Services) {
         const { id, projectPath, version } = readSession(services, ctx);
         // Checked before launching: a stale If-Match must not open the project and then fail.
         assertPrecondition(ifMatch(ctx), version);
-        if (projectPath === null || !(await exists(projectPath))) throw new ApiError('open_failed');
+        const project = projectPath === null ? { usable: false as const, reason: 'the session has no projectPath' } : await usableProject(projectPath);
+        if (!project.usable) {
+          services.logger.log('info', 'project path refused', { requestId: ctx.state.requestId, sessionId: id, reason: project.reason });
+          throw new ApiError('open_failed');
+        }
         // Looked up on each call: an opener installed or fixed after the start counts at once.
         const opener = resolveOpener(services.opener, process.platform, process.env);
         if (opener === null) throw new ApiError('open_unavailable');
-        await launch(opener, projectPath).catch(() => {
+        // The path that was checked is the one launched: its real spelling.
+        await launch(opener, project.realPath).catch(() => {
           throw new ApiError('open_unavailable');
         });
         await writeSession(services, ctx, decideOpenSession);
