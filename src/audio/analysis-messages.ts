@@ -7,6 +7,8 @@ export interface AnalysisRequest {
   id: number;
   path: string;
   points: number;
+  /** What the server's thread refuses to open (its data directories): a worker opens nothing in them either. */
+  protectedDirectories: string[];
 }
 
 /** The worker's answer: the waveform and the identity of the file it read, or the error (with its audio code, if any). */

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { analyse } from './analyse';
+import { adoptProtectedDirectories } from '../files/usable-path';
 import { openAudioFile } from './audio-file';
 import { isAudioError } from './errors';
 import type { AnalysisReply, AnalysisRequest } from './analysis-messages';
@@ -9,9 +10,10 @@ import type { AnalysisReply, AnalysisRequest } from './analysis-messages';
  * result. It runs under the worker's memory limits, so a file that makes the decoder grow without
  * end kills this thread, never the server.
  */
-parentPort!.on('message', async ({ id, path, points }: AnalysisRequest) => {
+parentPort!.on('message', async ({ id, path, points, protectedDirectories }: AnalysisRequest) => {
   let reply: AnalysisReply;
   try {
+    adoptProtectedDirectories(protectedDirectories);
     const file = await openAudioFile(path);
     try {
       const waveform = await analyse(file.handle, file.size, file.format, points);

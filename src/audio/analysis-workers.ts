@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Waveform } from './analyse';
 import type { AnalysisReply, AnalysisRequest } from './analysis-messages';
 import type { FileIdentity } from './audio-file';
+import { protectedDirectories } from '../files/usable-path';
 import { AnalysisUnavailableError, AudioError } from './errors';
 
 export interface AnalysisLimits {
@@ -25,7 +26,7 @@ export interface AnalysisResult {
   identity: FileIdentity;
 }
 
-interface Job extends Omit<AnalysisRequest, 'id'> {
+interface Job extends Omit<AnalysisRequest, 'id' | 'protectedDirectories'> {
   /** Runs just before the worker gets the job: the journal notes the file as in flight. */
   beforeStart(): Promise<void>;
   resolve(result: AnalysisResult): void;
@@ -133,7 +134,7 @@ export class AnalysisWorkers {
         worker.on('message', onMessage);
         worker.on('error', onError);
         worker.on('exit', onExit);
-        worker.postMessage({ id, path: job.path, points: job.points } satisfies AnalysisRequest);
+        worker.postMessage({ id, path: job.path, points: job.points, protectedDirectories: protectedDirectories() } satisfies AnalysisRequest);
       });
       job.resolve(result);
     } catch (error) {

@@ -30,6 +30,15 @@ export function protectPath(path: string): () => void {
   };
 }
 
+/** The real paths protected in this thread, to hand to a worker thread (each thread has its own copy of this module). */
+export const protectedDirectories = (): string[] => [...protectedPaths.keys()];
+
+/** In a worker thread: refuse exactly what the thread that started it refuses. */
+export function adoptProtectedDirectories(directories: readonly string[]): void {
+  protectedPaths.clear();
+  for (const directory of directories) protectedPaths.set(directory, 1);
+}
+
 let homeDirectory: string | null | undefined;
 
 function currentPolicy(): PathPolicy {

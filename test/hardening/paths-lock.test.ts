@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE, processStartOf } from '../../src/files/data-dir-lock';
 import { readTokenFile } from '../../src/token';
-import { assertHealthWithin, assertLogKeeps, assertMemoryUnder, idleHealthMs, rssBytes, slowestHealthDuring, type HealthTarget } from '../helpers/hardening';
+import { assertHealthWithin, assertLogKeeps, assertMemoryUnder, idleHealthMs, lockedInodes, rssBytes, slowestHealthDuring, type HealthTarget } from '../helpers/hardening';
 import { eventually } from '../helpers/eventually';
 import { httpCall } from '../helpers/http';
 import { runCli, startServerProcess, type ServerProcess } from '../helpers/process';
@@ -46,16 +46,6 @@ async function assertSecondServerRefused(dataDir: string): Promise<void> {
   }
   assert.match(second.message, /exited with 1 before it listened/);
   assert.match(second.message, IN_USE);
-}
-
-/** The inodes of the files that hold a POSIX lock right now (Linux's /proc/locks); null elsewhere. */
-function lockedInodes(): Set<number> | null {
-  if (!existsSync('/proc/locks')) return null;
-  const inodes = readFileSync('/proc/locks', 'utf8')
-    .split('\n')
-    .map((line) => /\S+:\S+:(\d+) /.exec(line)?.[1])
-    .filter((inode): inode is string => inode !== undefined);
-  return new Set(inodes.map(Number));
 }
 
 describe('hardening: the data directory lock (finding 2)', function () {

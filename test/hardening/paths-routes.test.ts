@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { basename, join } from 'node:path';
 import { UNUSABLE_PREVIEW, UNUSABLE_PROJECT } from '../../src/import/plan';
 import { eventually } from '../helpers/eventually';
-import { assertHealthWithin, assertLogKeeps, assertMemoryUnder, idleHealthMs, rssBytes, slowestHealthDuring } from '../helpers/hardening';
+import { assertHealthWithin, assertLogKeeps, assertMemoryUnder, idleHealthMs, lockedInodes, rssBytes, slowestHealthDuring } from '../helpers/hardening';
 import type { HttpResponse } from '../helpers/http';
 import { tempProjects, type ProjectTree } from '../helpers/projects';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -202,6 +202,12 @@ describe('hardening: paths the server opens or launches (findings 13, 14)', func
 
     assert.equal(refused.status, 404, refused.text);
     assert.equal(refused.body.error.code, 'not_found');
+    // A new resolution is analysed on a worker thread, which shares the process's locks: it must refuse the link too.
+    const lockInode = statSync(join(server.dataDir, 'log', 'LOCK')).ino;
+    const analysed = await server.api('GET', `/sessions/${sessionId}/waveform?points=777`);
+    assert.notEqual(analysed.status, 200, analysed.text);
+    const locked = lockedInodes();
+    if (locked) assert.ok(locked.has(lockInode), 'the log lock is still held after the analysis was refused');
     await assertServerKept(slowestMs);
   });
 });

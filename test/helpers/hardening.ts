@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredEvent } from '../../events/envelope';
 import { LevelBackend } from '../../src/store';
@@ -93,4 +93,14 @@ export async function assertLogKeeps(dataDir: string, acknowledgedSessionIds: re
   } finally {
     await backend.close();
   }
+}
+
+/** The inodes of the files that hold a POSIX lock right now (Linux's /proc/locks); null elsewhere. */
+export function lockedInodes(): Set<number> | null {
+  if (!existsSync('/proc/locks')) return null;
+  const inodes = readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .map((line) => /\S+:\S+:(\d+) /.exec(line)?.[1])
+    .filter((inode): inode is string => inode !== undefined);
+  return new Set(inodes.map(Number));
 }
