@@ -2,7 +2,7 @@
  * Soak (issue 8, item 5; memory criterion of issue 17): ten minutes of mixed load against a real
  * server process, then the figures the closing notes ask for.
  *
- *   npm run soak [-- --duration D --warm-up D --sample-every D --connections C --seed N --sessions N --rss-mark S --no-trace-gc --no-log-reads]
+ *   npm run soak [-- --duration D --warm-up D --sample-every D --connections C --seed N --sessions N --rss-mark S --no-trace-gc --no-log-reads --heap-snapshots DIR]
  *
  * Durations are `600`, `600s`, `10m` or `2m30s` (bench/soak-criteria.ts parseDuration); `--seconds S`
  * is the old spelling of `--duration`.
@@ -31,7 +31,12 @@
  *    samples and a PASS/FAIL line per criterion end the report. RSS at start, at --rss-mark (10 s)
  *    and at the end, with the log's mapped tables and V8's committed heap, are printed as figures.
  *    With --no-log-reads the mix leaves out history and event-log pages, the reads that map the
- *    log's tables into the server.
+ *    log's tables into the server. With --no-churn it leaves out creates and deletes (their weight
+ *    goes to PATCH): no new streams and no new idempotency keys, the data a server must keep (the
+ *    log's version of every stream, every key for 24 hours), so what still grows is not data. With --heap-snapshots DIR the server writes a heap snapshot into
+ *    DIR at the end of the warm-up and at the end of the load (bench/heap-summary.ts compares
+ *    them); writing one stops the server for a moment and needs memory, so such a run is for
+ *    finding what grows, not for the figures.
  * 5. Afterwards: /health's session count against the live set, then, with the server stopped,
  *    `sessiondock verify` and `sessiondock rebuild` on the data dir.
  *
@@ -161,6 +166,8 @@ interface Operation {
   weight: number;
   /** Reads events from the log's tables (history, event pages) rather than the read models. */
   readsLog?: true;
+  /** Adds a stream (and an idempotency key) or deletes one: what makes the server's retained data grow. */
+  churns?: true;
   plan: () => Planned | undefined;
 }
 
@@ -194,7 +201,7 @@ function vocabularyOf(catalogue: readonly SeedSession[]): Vocabulary {
  * Without `logReads`, the weight of the reads that go to the log's tables goes to /health: the
  * same load, with nothing mapping the log's pages into the server.
  */
-function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => number, base: string, seededPosition: number, logReads: boolean): Operation[] {
+function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => number, base: string, seededPosition: number, logReads: boolean, churn: boolean): Operation[] {
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const chance = (p: number) => random() < p;
   const words = (count: number) => Array.from({ length: count }, () => pick(WORDS)).join(' ');
@@ -220,6 +227,23 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
   };
 
   const health: Operation = { kind: 'read', weight: 5, plan: () => ({ route: 'GET /health', method: 'GET', path: `${base}/health` }) };
+  const patch: Operation = {
+    kind: 'write',
+    weight: 10,
+    plan: () => {
+      const body: Record<string, unknown> = {};
+      if (chance(0.4)) body.title = title();
+      if (chance(0.4)) body.status = pick(STATUSES);
+      if (chance(0.1)) body.accent = pick(ACCENTS);
+      if (chance(0.1)) body.client = chance(0.3) ? null : pick(CLIENTS);
+      if (chance(0.15)) body.tags = tags();
+      if (chance(0.15)) body.notes = notes();
+      if (chance(0.05)) body.kind = pick(DAWS).kind;
+      if (chance(0.05)) body.projectPath = chance(0.3) ? null : projectPath(title());
+      if (Object.keys(body).length === 0) body.status = pick(STATUSES);
+      return onSession('PATCH /sessions/{id}', 'PATCH', '', { body });
+    },
+  };
   const operations: Operation[] = [
     // ---- reads: 70 ----
     {
@@ -293,6 +317,7 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
     {
       kind: 'write',
       weight: 6,
+      churns: true,
       plan: () => {
         const sessionTitle = title();
         const body: Record<string, unknown> = { title: sessionTitle, status: pick(STATUSES), tags: tags(), notes: notes() };
@@ -316,28 +341,13 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
         };
       },
     },
-    {
-      kind: 'write',
-      weight: 10,
-      plan: () => {
-        const body: Record<string, unknown> = {};
-        if (chance(0.4)) body.title = title();
-        if (chance(0.4)) body.status = pick(STATUSES);
-        if (chance(0.1)) body.accent = pick(ACCENTS);
-        if (chance(0.1)) body.client = chance(0.3) ? null : pick(CLIENTS);
-        if (chance(0.15)) body.tags = tags();
-        if (chance(0.15)) body.notes = notes();
-        if (chance(0.05)) body.kind = pick(DAWS).kind;
-        if (chance(0.05)) body.projectPath = chance(0.3) ? null : projectPath(title());
-        if (Object.keys(body).length === 0) body.status = pick(STATUSES);
-        return onSession('PATCH /sessions/{id}', 'PATCH', '', { body });
-      },
-    },
+    patch,
     { kind: 'write', weight: 5, plan: () => onSession('PUT /sessions/{id}/tags', 'PUT', '/tags', { body: { tags: tags() } }) },
     { kind: 'write', weight: 3, plan: () => onSession('PUT /sessions/{id}/notes', 'PUT', '/notes', { body: { notes: chance(0.1) ? null : notes() } }) },
     {
       kind: 'write',
       weight: 6,
+      churns: true,
       plan: () => {
         const id = live.takeIdle(random);
         if (id === undefined) return undefined;
@@ -355,6 +365,12 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
   if (!logReads) {
     for (const operation of operations.filter((candidate) => candidate.readsLog)) {
       health.weight += operation.weight;
+      operation.weight = 0;
+    }
+  }
+  if (!churn) {
+    for (const operation of operations.filter((candidate) => candidate.churns)) {
+      patch.weight += operation.weight;
       operation.weight = 0;
     }
   }
@@ -433,6 +449,8 @@ interface Sample {
   rssMb: number;
   anonMb: number;
   fileMb: number;
+  /** The heap V8 had committed after its latest GC (NaN without --trace-gc). */
+  v8CommittedMb: number;
   cpuMs: number;
 }
 
@@ -465,6 +483,10 @@ async function main(): Promise<number> {
       'rss-mark': { type: 'string', default: String(RSS_MARK_S) },
       /** History and event-log pages left out of the mix (their weight goes to /health): what the log's mapped pages add. */
       'no-log-reads': { type: 'boolean', default: false },
+      /** Creates and deletes left out of the mix (their weight goes to PATCH): no new streams, no new idempotency keys. */
+      'no-churn': { type: 'boolean', default: false },
+      /** A directory for two heap snapshots of the server: at the end of the warm-up and of the load. */
+      'heap-snapshots': { type: 'string' },
     },
     strict: true,
   });
@@ -489,7 +511,7 @@ async function main(): Promise<number> {
   ensureServerBuild(root);
   const bin = join(root, 'bin', 'sessiondock.js');
   process.stdout.write(
-    `soak: ${seconds} s of mixed load (70% reads, 30% writes${values['no-log-reads'] ? '; no history or event-log pages: their weight goes to /health' : ''}), ${connections} keep-alive connections, against ${sessions} seeded sessions (seed ${seed}); ` +
+    `soak: ${seconds} s of mixed load (70% reads, 30% writes${values['no-log-reads'] ? '; no history or event-log pages: their weight goes to /health' : ''}${values['no-churn'] ? '; no creates or deletes: their weight goes to PATCH' : ''}), ${connections} keep-alive connections, against ${sessions} seeded sessions (seed ${seed}); ` +
       `memory sampled every ${sampleEveryS} s, judged after a ${warmUpS} s warm-up\n` +
       `project: ${root}\nnode ${process.version}; load average before: ${loadavg().map((value) => value.toFixed(2)).join(' ')} (other work on this machine skews every figure)\n\n`,
   );
@@ -506,7 +528,9 @@ async function main(): Promise<number> {
   // 2. Start the server.
   const token = tokenFor(root, dataDir);
   const headers = { authorization: `Bearer ${token}` };
-  const { child, baseUrl } = await startChild('ours', [...(traceGc ? ['--trace-gc'] : []), bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], dataDir, childEnv(), root, 120_000);
+  const snapshotDir = values['heap-snapshots'];
+  const snapshotFlags = snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`];
+  const { child, baseUrl } = await startChild('ours', [...(traceGc ? ['--trace-gc'] : []), ...snapshotFlags, bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], dataDir, childEnv(), root, 120_000);
   assertLoopback(baseUrl);
   const url = new URL(baseUrl);
   const port = Number(url.port);
@@ -524,7 +548,7 @@ async function main(): Promise<number> {
   // 3. Load.
   const random = seededRandom(seed + 7);
   const live = new LiveSessions(seededIds);
-  const mix = makeMix(live, vocabulary, random, base, health.body.data.log.position, !values['no-log-reads']);
+  const mix = makeMix(live, vocabulary, random, base, health.body.data.log.position, !values['no-log-reads'], !values['no-churn']);
   const planNext = (): Planned => {
     for (;;) {
       let roll = random() * 100;
@@ -609,6 +633,7 @@ async function main(): Promise<number> {
     rssMb: memory?.rssMb ?? NaN,
     anonMb: memory?.anonMb ?? NaN,
     fileMb: memory?.fileMb ?? NaN,
+    v8CommittedMb,
     cpuMs: cpuMsOf(pid),
   });
   const samples: Sample[] = [sampleAt(0, atStart)];
@@ -619,6 +644,7 @@ async function main(): Promise<number> {
       const atS = elapsedS();
       const memory = memoryOf(pid);
       samples.push(sampleAt(atS, memory));
+      if (snapshotDir !== undefined && (index - 1) * sampleEveryS < warmUpS && index * sampleEveryS >= warmUpS) process.kill(pid, 'SIGUSR2');
       process.stdout.write(
         `  ${atS.toFixed(0).padStart(3)} s: ${requests} requests, ${errors} errors, server RSS ${memory?.rssMb.toFixed(1)} MB (anonymous ${memory?.anonMb.toFixed(1)} MB), ` +
           `live sessions ${live.size} (load average ${loadavg()[0].toFixed(2)})\n`,
@@ -647,6 +673,12 @@ async function main(): Promise<number> {
   const loadS = elapsedS();
   const atEnd = memoryOf(pid)!;
   samples.push(sampleAt(loadS, atEnd));
+  if (snapshotDir !== undefined) {
+    // The snapshot is written on the server's main thread: /health answers once it is complete.
+    process.kill(pid, 'SIGUSR2');
+    await getJson(port, headers, `${base}/health`);
+    process.stdout.write(`heap snapshots in ${snapshotDir}: node dist/bench/heap-summary.js FIRST SECOND\n`);
+  }
   const tablesAtEnd = tablesMb();
   const v8AtEnd = v8CommittedMb;
   const cpuEnd = cpuMsOf(pid);
@@ -723,15 +755,15 @@ async function main(): Promise<number> {
       last.anonMb.toFixed(1),
       last.fileMb.toFixed(1),
       (((last.cpuMs - first.cpuMs) / 1000 / span) * 100).toFixed(0),
-      ...(traceGc ? [String(gcs.length), heapList(gcs)] : []),
+      ...(traceGc ? [String(gcs.length), heapList(gcs), last.v8CommittedMb.toFixed(1)] : []),
     ]);
   }
   process.stdout.write(
     `\nthe samples (memory at the end of each interval):\n` +
       formatTable(
-        ['interval', 'req/s', 'errors', 'server RSS MB', 'anonymous MB', 'file-backed MB', 'server CPU %', ...(traceGc ? ['full GCs', 'V8 heap after full GC MB'] : [])],
+        ['interval', 'req/s', 'errors', 'server RSS MB', 'anonymous MB', 'file-backed MB', 'server CPU %', ...(traceGc ? ['full GCs', 'V8 heap after full GC MB', 'V8 committed MB'] : [])],
         windows,
-        (i) => i >= 1 && i <= 7,
+        (i) => (i >= 1 && i <= 7) || i === 10,
       ),
   );
 
