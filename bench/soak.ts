@@ -307,8 +307,10 @@ function makeMix(live: LiveSessions, vocabulary: Vocabulary, random: () => numbe
       weight: 2,
       readsLog: true,
       plan: () => {
-        // An audit tool paging through the log; now and then only the deletions.
-        const params = [`after=${Math.floor(random() * seededPosition)}`, `limit=${pick([20, 50, 100])}`, ...(chance(0.2) ? ['type=SessionDeleted'] : [])];
+        // An audit tool paging through the log; now and then only the deletions (without churn
+        // there are none, and a page of a type the log does not hold reads the whole log: updates).
+        const filtered = churn ? 'type=SessionDeleted' : 'type=SessionUpdated';
+        const params = [`after=${Math.floor(random() * seededPosition)}`, `limit=${pick([20, 50, 100])}`, ...(chance(0.2) ? [filtered] : [])];
         return { route: 'GET /events (a page of the log)', method: 'GET', path: `${base}/events?${params.join('&')}` };
       },
     },
