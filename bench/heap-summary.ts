@@ -24,6 +24,9 @@ interface Group {
 /** Characters of a string's text that name its group: enough to tell ids, keys, hashes and URLs apart. */
 const STRING_PREFIX = 14;
 
+/** Hashes (SHA-256 in hex: request hashes, the chain's) in one group, other strings by their first characters. */
+const stringGroup = (text: string) => (/^[0-9a-f]{64}$/.test(text) ? '(64 hex digits)' : JSON.stringify(text.slice(0, STRING_PREFIX)));
+
 /** Live objects by group: `object Foo`, `string "POST /api/v1/s"`, `array (object elements)`... */
 export function groupsOf(snapshot: Snapshot): Map<string, Group> {
   const fields = snapshot.snapshot.meta.node_fields;
@@ -36,7 +39,7 @@ export function groupsOf(snapshot: Snapshot): Map<string, Group> {
   for (let offset = 0; offset < snapshot.nodes.length; offset += width) {
     const type = types[snapshot.nodes[offset + typeAt]];
     const name = snapshot.strings[snapshot.nodes[offset + nameAt]];
-    const key = type.includes('string') ? `string ${JSON.stringify(name.slice(0, STRING_PREFIX))}` : `${type} ${name.slice(0, 60)}`;
+    const key = type.includes('string') ? `string ${stringGroup(name)}` : `${type} ${name.slice(0, 60)}`;
     const group = groups.get(key) ?? { count: 0, bytes: 0 };
     group.count += 1;
     group.bytes += snapshot.nodes[offset + sizeAt];
