@@ -158,3 +158,41 @@ export function parseDuration(text: string, flag: string): number {
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--${flag} must be a whole number of seconds, at least 1 (got ${JSON.stringify(text)} = ${seconds} s)`);
   return seconds;
 }
+
+export interface SoakTimingFlags {
+  duration?: string;
+  /** The old spelling of --duration. */
+  seconds?: string;
+  warmUp: string;
+  sampleEvery: string;
+  rssMark: string;
+}
+
+export interface SoakTimings {
+  durationS: number;
+  sampleEveryS: number;
+  /** When the RSS figure of the old report is taken, s into the load. */
+  rssMarkS: number;
+  limits: MemoryLimits;
+}
+
+/** The default length of a soak: the measured run of issue 17. */
+export const DEFAULT_DURATION = '10m';
+
+/**
+ * The soak's timing flags, checked. A run shorter than the warm-up and two heap spans judges the
+ * heap over shorter spans (at least 1 s), so that the criterion can be tried quickly.
+ */
+export function soakTimings(flags: SoakTimingFlags): SoakTimings {
+  if (flags.duration !== undefined && flags.seconds !== undefined) throw new Error('give --duration or --seconds, not both');
+  const durationS = flags.seconds !== undefined ? parseDuration(flags.seconds, 'seconds') : parseDuration(flags.duration ?? DEFAULT_DURATION, 'duration');
+  const warmUpS = parseDuration(flags.warmUp, 'warm-up');
+  const sampleEveryS = parseDuration(flags.sampleEvery, 'sample-every');
+  if (sampleEveryS >= durationS) throw new Error(`--sample-every (${sampleEveryS} s) must be shorter than the run (${durationS} s)`);
+  const rssMarkS = Number(flags.rssMark);
+  if (!Number.isInteger(rssMarkS) || rssMarkS < 1 || rssMarkS >= durationS) {
+    throw new Error(`--rss-mark must be a whole number of seconds within the run (1-${durationS - 1}; got ${JSON.stringify(flags.rssMark)})`);
+  }
+  const heapWindowS = Math.max(1, Math.min(MEMORY_LIMITS.heapWindowS, Math.floor((durationS - warmUpS) / 2)));
+  return { durationS, sampleEveryS, rssMarkS, limits: { ...MEMORY_LIMITS, warmUpS, heapWindowS } };
+}

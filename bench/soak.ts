@@ -49,7 +49,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newSessionId } from '../src/ids';
 import { appendCatalogue, DAWS, finalFields, generateCatalogue, seededRandom, WORDS, type SeedSession } from './catalogue';
-import { judgeMemory, MEMORY_LIMITS, parseDuration, type Verdict } from './soak-criteria';
+import { judgeMemory, MEMORY_LIMITS, soakTimings, type Verdict } from './soak-criteria';
 import {
   assertLoopback,
   childEnv,
@@ -492,19 +492,14 @@ async function main(): Promise<number> {
     },
     strict: true,
   });
-  if (values.duration !== undefined && values.seconds !== undefined) throw new Error('give --duration or --seconds, not both');
-  const seconds = parseDuration(values.duration ?? values.seconds ?? '10m', values.duration === undefined && values.seconds !== undefined ? 'seconds' : 'duration');
-  const warmUpS = parseDuration(values['warm-up'], 'warm-up');
-  const sampleEveryS = parseDuration(values['sample-every'], 'sample-every');
-  if (sampleEveryS >= seconds) throw new Error('--sample-every must be shorter than --duration');
-  // A short run judges the heap over shorter spans, so that the criterion can be tried quickly.
-  const limits = { ...MEMORY_LIMITS, warmUpS, heapWindowS: Math.min(MEMORY_LIMITS.heapWindowS, Math.floor((seconds - warmUpS) / 2)) };
+  const timings = soakTimings({ duration: values.duration, seconds: values.seconds, warmUp: values['warm-up'], sampleEvery: values['sample-every'], rssMark: values['rss-mark'] });
+  const { durationS: seconds, sampleEveryS, limits } = timings;
+  const warmUpS = limits.warmUpS;
+  RSS_MARK_S = timings.rssMarkS;
   const connections = Number(values.connections);
   const seed = Number(values.seed);
   const sessions = Number(values.sessions);
   const traceGc = !values['no-trace-gc'];
-  RSS_MARK_S = Number(values['rss-mark']);
-  if (!Number.isInteger(RSS_MARK_S) || RSS_MARK_S < 1 || RSS_MARK_S >= seconds) throw new Error('--rss-mark must be a whole number of seconds within --duration');
   for (const [name, value] of Object.entries({ connections, seed, sessions })) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
   }

@@ -9,6 +9,7 @@ import {
   leastSquaresSlope,
   MEMORY_LIMITS,
   parseDuration,
+  soakTimings,
   type AnonSample,
   type FullGcSample,
 } from '../../bench/soak-criteria';
@@ -166,6 +167,36 @@ describe('soak memory criterion', () => {
     it('given zero or a fraction of a second, then it is refused', () => {
       assert.throws(() => parseDuration('0', 'duration'), /--duration must be a whole number of seconds, at least 1 \(got "0" = 0 s\)/);
       assert.throws(() => parseDuration('0.5s', 'duration'), /whole number of seconds/);
+    });
+  });
+
+  describe('timing flags', () => {
+    const defaults = { warmUp: '120s', sampleEvery: '10s', rssMark: '10' };
+
+    it('given no duration, then the run is the measured 10 minutes, judged after 2 with 60 s heap spans', () => {
+      const timings = soakTimings(defaults);
+      assert.equal(timings.durationS, 600);
+      assert.equal(timings.sampleEveryS, 10);
+      assert.equal(timings.rssMarkS, 10);
+      assert.deepEqual(timings.limits, MEMORY_LIMITS);
+    });
+
+    it('given --seconds, the old spelling, then it is the duration; both at once are refused', () => {
+      assert.equal(soakTimings({ ...defaults, seconds: '60' }).durationS, 60);
+      assert.throws(() => soakTimings({ ...defaults, seconds: '60', duration: '1m' }), /give --duration or --seconds, not both/);
+      assert.throws(() => soakTimings({ ...defaults, seconds: 'a minute' }), /--seconds must be a duration/);
+    });
+
+    it('given a short trial run, then the heap spans shrink to fit it, never below 1 s', () => {
+      assert.equal(soakTimings({ ...defaults, duration: '60s', warmUp: '20s' }).limits.heapWindowS, 20);
+      assert.equal(soakTimings({ ...defaults, duration: '60s' }).limits.heapWindowS, 1);
+    });
+
+    it('given samples no more often than the run lasts, or an RSS mark outside it, then it is refused', () => {
+      assert.throws(() => soakTimings({ ...defaults, duration: '10s' }), /--sample-every \(10 s\) must be shorter than the run \(10 s\)/);
+      assert.throws(() => soakTimings({ ...defaults, duration: '60s', rssMark: '60' }), /--rss-mark must be a whole number of seconds within the run \(1-59; got "60"\)/);
+      assert.throws(() => soakTimings({ ...defaults, rssMark: '2.5' }), /--rss-mark/);
+      assert.throws(() => soakTimings({ ...defaults, warmUp: '0' }), /--warm-up must be a whole number of seconds/);
     });
   });
 });
