@@ -6,6 +6,8 @@ import { ApiError } from '../errors';
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 50;
 const DAY_MS = 86_400_000;
+/** Each term is a filter of its own: past this many a query is refused rather than left to run long. */
+export const MAX_TERMS = 32;
 
 const invalid = (message: string) => new ApiError('invalid_query', message);
 
@@ -36,6 +38,13 @@ export function pageQuery(ctx: Context): { limit: number; offset: number } {
   return { limit, offset };
 }
 
+/** `q`'s terms, folded, each once: at most MAX_TERMS of them. */
+function searchTerms(q: string): string[] {
+  const terms = foldText(q).split(/\s+/).filter(Boolean);
+  if (terms.length > MAX_TERMS) throw invalid(`q may hold at most ${MAX_TERMS} terms; it holds ${terms.length}.`);
+  return [...new Set(terms)];
+}
+
 /** The whole of §5.3's query string, validated; `now` and `recentDays` set what `recent` means. */
 export function sessionQuery(ctx: Context, now: Date, recentDays: number): SessionQuery {
   const kind = single(ctx, 'kind');
@@ -47,9 +56,7 @@ export function sessionQuery(ctx: Context, now: Date, recentDays: number): Sessi
   const tagValues = ctx.query.tags === undefined ? [] : ([] as string[]).concat(ctx.query.tags);
   const recent = oneOf(ctx, 'recent', ['true', 'false']);
   return {
-    terms: foldText(single(ctx, 'q') ?? '')
-      .split(/\s+/)
-      .filter(Boolean),
+    terms: searchTerms(single(ctx, 'q') ?? ''),
     kind: chosenKind === undefined || chosenKind.trim() === '' ? null : chosenKind.trim().toLowerCase(),
     tags: [...new Set(tagValues.flatMap((value) => value.split(',')).map((tag) => tag.trim().toLowerCase()).filter(Boolean))],
     openedSince: recent === 'true' ? new Date(now.getTime() - recentDays * DAY_MS).toISOString() : null,

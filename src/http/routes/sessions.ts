@@ -66,6 +66,7 @@ export function sessionRoutes(services: Services) {
       responses: { 200: { description: 'A page of sessions', schema: pageOf(sessionSchema) } },
       async handle(ctx) {
         const query = sessionQuery(ctx, services.now(), services.recentDays);
+        if (query.terms.length > 0) await services.sessions.searchReady();
         const page = services.sessions.list(query);
         const base = apiBase(services);
         // The same bytes as serialising { data, meta }, from each session's cached text.
