@@ -7,6 +7,7 @@ import { evolveSession, type SessionState } from './session-state';
 import { SlotBitmap } from './slot-bitmap';
 import type { SnapshotItems } from './snapshot-items';
 import { SortedIndex } from './sorted-index';
+import { TagCounts, type TagCount } from './tag-counts';
 import { TermIndex } from './term-index';
 import { ValueIndex } from './value-index';
 
@@ -33,10 +34,7 @@ export interface Page<T> {
   total: number;
 }
 
-export interface TagCount {
-  tag: string;
-  count: number;
-}
+export type { TagCount } from './tag-counts';
 
 type Segment = { index: SortedIndex<SessionState>; direction: Direction };
 
@@ -86,7 +84,13 @@ export class SessionsProjection implements Projection {
    * folded when first compared, forgotten when the title changes.
    */
   private readonly foldedTitles: Array<string | undefined> = [];
-  private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, () => this.slotsAndStates());
+  private readonly byTag: ValueIndex<SessionState> = new ValueIndex<SessionState>(
+    (session) => session.tags,
+    () => this.slotsAndStates(),
+    undefined,
+    (key, entry) => this.tagOrder.changed(key, entry),
+  );
+  private readonly tagOrder = new TagCounts(() => this.byTag.byKey());
   private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], () => this.slotsAndStates());
   private readonly byPath = new ValueIndex<SessionState>(
     (session) => (session.projectPath === null ? [] : [session.projectPath]),
@@ -284,14 +288,9 @@ export class SessionsProjection implements Projection {
     return { items: this.page(ordered, query), total: matches.total };
   }
 
-  /** Tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
-  tagCounts(): TagCount[] {
-    const counts: TagCount[] = [];
-    for (const { slots, spellings: counted } of this.byTag.byKey().values()) {
-      const spellings = [...counted].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
-      counts.push({ tag: spellings[0][0], count: slots.size });
-    }
-    return counts.sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  /** A page of the tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
+  tagCounts(offset = 0, limit = Number.POSITIVE_INFINITY): Page<TagCount> {
+    return { items: this.tagOrder.page(offset, limit), total: this.tagOrder.count() };
   }
 
   /** The sessions that pass the query's filters; null: no filter at all. */

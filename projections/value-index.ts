@@ -25,11 +25,15 @@ export class ValueIndex<T> {
     private readonly valuesOf: (item: T) => readonly string[],
     private readonly all: () => Iterable<[number, T]>,
     private readonly keyOf: (value: string) => string = lowerCase,
+    /** Told of every key an update changed, with its entry after it (undefined: gone). */
+    private readonly onChange?: (key: string, entry: ValueEntry | undefined) => void,
   ) {}
 
   /** Moves the item in `slot` from the values of `before` to those of `after` (either may be absent). */
   update(slot: number, before: T | undefined, after: T | undefined): void {
-    if (this.entries !== null) this.move(this.entries, slot, before ? this.valuesOf(before) : [], after ? this.valuesOf(after) : []);
+    if (this.entries === null) return;
+    const changed = this.move(this.entries, slot, before ? this.valuesOf(before) : [], after ? this.valuesOf(after) : []);
+    if (this.onChange) for (const key of new Set(changed)) this.onChange(key, this.entries.get(key));
   }
 
   /** The slots holding a value with this key, if any does. */
@@ -51,12 +55,15 @@ export class ValueIndex<T> {
     return this.entries;
   }
 
-  private move(entries: Map<string, ValueEntry>, slot: number, before: readonly string[], after: readonly string[]): void {
+  /** Moves the item in `slot` between values; the keys it touched. */
+  private move(entries: Map<string, ValueEntry>, slot: number, before: readonly string[], after: readonly string[]): string[] {
     const newKeys = after.map(this.keyOf);
+    const changed = [...newKeys];
     for (const value of before) {
       const key = this.keyOf(value);
       const entry = entries.get(key);
       if (!entry) continue;
+      changed.push(key);
       const count = entry.spellings.get(value)! - 1;
       if (count > 0) entry.spellings.set(value, count);
       else entry.spellings.delete(value);
@@ -69,5 +76,6 @@ export class ValueIndex<T> {
       entry.slots.add(slot);
       entry.spellings.set(after[index], (entry.spellings.get(after[index]) ?? 0) + 1);
     }
+    return changed;
   }
 }
