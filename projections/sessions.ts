@@ -55,7 +55,7 @@ const NO_SESSIONS = new PostingList();
  */
 const SCAN_COST = 256;
 /** How long one turn of the word index's first build may hold the event loop, ms. */
-const TERM_BUILD_SLICE_MS = 10;
+const TERM_BUILD_SLICE_MS = 5;
 /** A run of letters and digits: every run of a term lies inside one token of a text that holds the term. */
 const RUN = /[\p{L}\p{N}]+/gu;
 

@@ -64,7 +64,7 @@ export class TermIndex {
       this.builtBelow += 1;
       const text = this.source.textAt(slot);
       if (text !== undefined) this.move(slot, undefined, text);
-      if ((slot & 15) === 15 && performance.now() >= deadline) break;
+      if (performance.now() >= deadline) break;
     }
     return !this.complete;
   }
@@ -85,7 +85,9 @@ export class TermIndex {
       this.tokenTexts[id] = token;
       this.tokenSessions[id] = slot;
       this.forgetTerms();
-      for (const trigram of trigramsOf(token)) {
+      // A trigram twice in a token is added twice: the list keeps one.
+      for (let index = 0; index + 3 <= token.length; index += 1) {
+        const trigram = token.slice(index, index + 3);
         let tokens = this.tokensByTrigram.get(trigram);
         if (!tokens) this.tokensByTrigram.set(trigram, (tokens = new PostingList(Number.POSITIVE_INFINITY)));
         tokens.add(id);
@@ -115,8 +117,10 @@ export class TermIndex {
     this.tokenSessions[id] = undefined;
     this.freeTokenIds.push(id);
     this.forgetTerms();
-    for (const trigram of trigramsOf(token)) {
-      const tokens = this.tokensByTrigram.get(trigram)!;
+    for (let index = 0; index + 3 <= token.length; index += 1) {
+      const trigram = token.slice(index, index + 3);
+      const tokens = this.tokensByTrigram.get(trigram);
+      if (!tokens) continue;
       tokens.delete(id);
       if (tokens.size === 0) this.tokensByTrigram.delete(trigram);
     }
