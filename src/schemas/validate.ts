@@ -17,18 +17,22 @@ export const MAX_FIELD_CHARS = 200;
  * a body with a million unknown keys took seconds and answered tens of megabytes.
  */
 export const ALL_ERRORS_UP_TO_VALUES = 2000;
+/** The same by the body's size, when it is known: counting the values of a huge object enumerates every key. */
+export const ALL_ERRORS_UP_TO_BYTES = 64 * 1024;
 
 /**
- * Compiles a request body schema once; the returned function throws invalid_request with details.
- * A body is first checked by a validator that stops at the first error; only a body small enough
- * is checked again for every error, and at most MAX_DETAILS of them are listed.
+ * Compiles a request body schema once; the returned function (given the body and, when known, its
+ * size in bytes) throws invalid_request with details. A body is first checked by a validator that
+ * stops at the first error; only a body small enough is checked again for every error, and at most
+ * MAX_DETAILS of them are listed.
  */
-export function compileBody<T>(schema: object, rules: BodyRules = {}): (body: unknown) => T {
+export function compileBody<T>(schema: object, rules: BodyRules = {}): (body: unknown, bytes?: number) => T {
   const firstError = validatorFor<T>('firstError', schema);
   const everyError = validatorFor<T>('api', schema);
-  return (body) => {
+  return (body, bytes) => {
     if (firstError(body)) return body;
-    const errors = hasAtMostValues(body, ALL_ERRORS_UP_TO_VALUES) && !everyError(body) ? everyError.errors : firstError.errors;
+    const small = bytes === undefined ? hasAtMostValues(body, ALL_ERRORS_UP_TO_VALUES) : bytes <= ALL_ERRORS_UP_TO_BYTES && hasAtMostValues(body, ALL_ERRORS_UP_TO_VALUES);
+    const errors = small && !everyError(body) ? everyError.errors : firstError.errors;
     const details = fieldProblems(errors ?? [], rules).slice(0, MAX_DETAILS);
     const first = details[0];
     const message = first.field === '' ? `Request body ${first.message}.` : `${fieldName(first.field)} ${first.message}.`;
