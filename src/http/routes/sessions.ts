@@ -54,7 +54,7 @@ export function sessionRoutes(services: Services) {
       mode: 'read-only',
       summary: 'List and search sessions',
       query: {
-        q: { description: 'Every white-space separated term must occur in the title, client, notes or tags (case- and accent-insensitive).', schema: { type: 'string' } },
+        q: { description: 'Every white-space separated term (at most 32) must occur in the title, client, notes or tags (case- and accent-insensitive).', schema: { type: 'string' } },
         kind: { description: 'Exact kind, case-insensitive.', schema: { type: 'string' } },
         daw: { description: 'Alias of kind.', schema: { type: 'string' } },
         tags: { description: 'Comma-separated and/or repeated: a session must carry all of them.', schema: { type: 'string' } },
