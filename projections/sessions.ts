@@ -54,8 +54,8 @@ const NO_SESSIONS = new PostingList();
  * as much as marking this many slots of the term index's lists.
  */
 const SCAN_COST = 256;
-/** How long one turn of the word index's first build may hold the event loop, ms. */
-const TERM_BUILD_SLICE_MS = 5;
+/** How long one turn of the word or tag index's first build may hold the event loop, ms. */
+const INDEX_BUILD_SLICE_MS = 5;
 /** A run of letters and digits: every run of a term lies inside one token of a text that holds the term. */
 const RUN = /[\p{L}\p{N}]+/gu;
 
@@ -84,19 +84,14 @@ export class SessionsProjection implements Projection {
    * folded when first compared, forgotten when the title changes.
    */
   private readonly foldedTitles: Array<string | undefined> = [];
-  private readonly byTag: ValueIndex<SessionState> = new ValueIndex<SessionState>(
-    (session) => session.tags,
-    () => this.slotsAndStates(),
-    undefined,
-    (key, entry) => this.tagOrder.changed(key, entry),
-  );
-  private readonly tagOrder = new TagCounts(() => this.byTag.byKey());
-  private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], () => this.slotsAndStates());
-  private readonly byPath = new ValueIndex<SessionState>(
-    (session) => (session.projectPath === null ? [] : [session.projectPath]),
-    () => this.slotsAndStates(),
-    (path) => path,
-  );
+  /** The sessions by slot, for the value indexes to build from (each parsed when read). */
+  private readonly sessionSlots = { slotLimit: () => this.states.length, itemAt: (slot: number) => this.stateAt(slot) };
+  private readonly tagOrder = new TagCounts();
+  private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, this.sessionSlots, undefined, (key, entry) => this.tagOrder.changed(key, entry));
+  private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], this.sessionSlots);
+  private readonly byPath = new ValueIndex<SessionState>((session) => (session.projectPath === null ? [] : [session.projectPath]), this.sessionSlots, (path) => path);
+  /** The tag index's build under way, a slice per event-loop turn (see tagsReady). */
+  private tagsBuilding: Promise<void> | null = null;
   private readonly terms = new TermIndex({
     slotLimit: () => this.states.length,
     textAt: (slot) => {
@@ -246,7 +241,7 @@ export class SessionsProjection implements Projection {
     if (this.terms.complete) return Promise.resolve();
     this.termsBuilding ??= (async () => {
       try {
-        while (this.terms.buildSome(TERM_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
+        while (this.terms.buildSome(INDEX_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
       } finally {
         this.termsBuilding = null;
       }
@@ -274,10 +269,6 @@ export class SessionsProjection implements Projection {
     for (const state of this.states) if (state) yield state;
   }
 
-  private *slotsAndStates(): Generator<[number, SessionState]> {
-    this.parsePending();
-    for (const [slot, state] of this.states.entries()) if (state) yield [slot, state];
-  }
 
   list(query: SessionQuery): Page<SessionState> {
     const segments = this.plan(query.sort, query.order);
@@ -288,8 +279,25 @@ export class SessionsProjection implements Projection {
     return { items: this.page(ordered, query), total: matches.total };
   }
 
+  /**
+   * Resolves once the tag index (and the tags' order) is whole: its first build reads every
+   * session's tags, seconds for a million tags, so it runs a slice per event-loop turn.
+   */
+  tagsReady(): Promise<void> {
+    if (this.byTag.complete) return Promise.resolve();
+    this.tagsBuilding ??= (async () => {
+      try {
+        while (this.byTag.buildSome(INDEX_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        this.tagsBuilding = null;
+      }
+    })();
+    return this.tagsBuilding;
+  }
+
   /** A page of the tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
   tagCounts(offset = 0, limit = Number.POSITIVE_INFINITY): Page<TagCount> {
+    this.byTag.byKey();
     return { items: this.tagOrder.page(offset, limit), total: this.tagOrder.count() };
   }
 

@@ -13,19 +13,15 @@ const mostUsedFirst = (a: Place, b: Place) => b[0] - a[0] || (a[1] < b[1] ? -1 :
 
 /**
  * Tags over live sessions in the order `/tags` lists them (count desc, then tag), each in its most
- * used spelling: a B+ tree kept by every change of a tag's sessions, so a page is a walk from its
- * offset instead of a sort of every tag. Built the first time it is read.
+ * used spelling: a B+ tree told of every change of a tag's sessions by the tag index (its build
+ * included), so a page is a walk from its offset instead of a sort of every tag.
  */
 export class TagCounts {
-  private tree: BTree<Place, true> | null = null;
+  private readonly tree = new BTree<Place, true>(undefined, mostUsedFirst);
   private readonly places = new Map<string, Place>();
-
-  /** `entries`: the tag index's entries, by key (a tag in lower case). */
-  constructor(private readonly entries: () => ReadonlyMap<string, ValueEntry>) {}
 
   /** Moves the tag `key` to its place after a change (`entry` undefined: no session holds it any more). */
   changed(key: string, entry: ValueEntry | undefined): void {
-    if (this.tree === null) return;
     const before = this.places.get(key);
     if (before) this.tree.delete(before);
     if (!entry) {
@@ -39,7 +35,7 @@ export class TagCounts {
 
   /** How many tags there are. */
   count(): number {
-    return this.built().size;
+    return this.tree.size;
   }
 
   /** Up to `limit` tags from the `offset`th, in order. */
@@ -47,7 +43,7 @@ export class TagCounts {
     const tags: TagCount[] = [];
     if (limit <= 0) return tags;
     let skipped = 0;
-    for (const [count, tag] of this.built().keys()) {
+    for (const [count, tag] of this.tree.keys()) {
       if (skipped < offset) {
         skipped += 1;
         continue;
@@ -56,21 +52,6 @@ export class TagCounts {
       if (tags.length === limit) break;
     }
     return tags;
-  }
-
-  private built(): BTree<Place, true> {
-    if (this.tree === null) {
-      const places: Place[] = [];
-      for (const [key, entry] of this.entries()) {
-        const place = placeOf(entry);
-        this.places.set(key, place);
-        places.push(place);
-      }
-      places.sort(mostUsedFirst);
-      this.tree = new BTree<Place, true>(undefined, mostUsedFirst);
-      for (const place of places) this.tree.set(place, true);
-    }
-    return this.tree;
   }
 }
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { seededRandom } from '../../bench/catalogue';
+import { TagCounts } from '../../projections/tag-counts';
 import { TermIndex } from '../../projections/term-index';
+import { ValueIndex } from '../../projections/value-index';
 
 /*
  * Finding 4's index: the word index kept by every change, also while its first build is under way
@@ -55,4 +57,35 @@ describe('hardening: the word index, kept by changes during and after its build 
     assert.deepEqual(answer(index, 'mi'), ['s0', 's1', 's2']);
     assert.deepEqual([...index.sessionsContaining('x', 1)!].sort(), ['s0', 's1', 's2', 's3']);
   });
+});
+
+describe('hardening: the tag index and the tags\' order, kept by changes during and after a sliced build (finding 11)', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`given tags changed while the build runs a slot at a time (seed ${seed}), then the same entries and order as an index built from the final items`, () => {
+      const random = seededRandom(seed);
+      const spellings = ['mix', 'Mix', 'MIX', 'vocals', 'Vocals', 'edm', 'café', 'Café', 'drums'];
+      const tagsOf = () => [...new Set(Array.from({ length: Math.floor(random() * 4) }, () => spellings[Math.floor(random() * spellings.length)]))];
+      const items: Array<string[] | undefined> = Array.from({ length: 30 }, tagsOf);
+      const indexOf = (source: Array<string[] | undefined>) => {
+        const order = new TagCounts();
+        const index = new ValueIndex<string[]>((tags) => tags, { slotLimit: () => source.length, itemAt: (slot) => source[slot] }, undefined, (key, entry) => order.changed(key, entry));
+        return { index, order };
+      };
+      const kept = indexOf(items);
+      const change = () => {
+        const slot = Math.floor(random() * (items.length + 2));
+        const next = random() < 0.2 ? undefined : tagsOf();
+        kept.index.update(slot, items[slot], next);
+        items[slot] = next;
+      };
+      while (kept.index.buildSome(0)) if (random() < 0.7) change();
+      for (let step = 0; step < 100; step += 1) change();
+      const fresh = indexOf([...items]);
+      fresh.index.byKey();
+      const entries = (index: ValueIndex<string[]>) => [...index.byKey()].map(([key, { slots, spellings: spelt }]) => [key, slots.matching([]), [...spelt].sort()]).sort();
+      assert.deepEqual(entries(kept.index), entries(fresh.index));
+      assert.deepEqual(kept.order.page(0, 100), fresh.order.page(0, 100));
+      assert.deepEqual(kept.order.page(2, 3), fresh.order.page(0, 100).slice(2, 5));
+    });
+  }
 });

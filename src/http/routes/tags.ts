@@ -15,6 +15,7 @@ export const tagRoutes = (services: Services) => [
     responses: { 200: { description: 'A page of tags, most used first (count desc, then tag asc)', schema: pageOf(tagCountSchema) } },
     async handle(ctx) {
       const { limit, offset } = pageQuery(ctx, TAG_PAGE);
+      await services.sessions.tagsReady();
       const page = services.sessions.tagCounts(offset, limit);
       sendJson(ctx, { data: page.items, meta: { total: page.total, limit, offset } });
     },
