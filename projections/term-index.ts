@@ -23,8 +23,12 @@ export interface SlotTexts {
  * is read when the build gets there.
  */
 export class TermIndex {
-  /** Each token's number, and by number: its text and its sessions (one slot, or a list). */
-  private readonly tokenIds = new Map<string, number>();
+  /**
+   * Each token's number, in TOKEN_SHARDS maps: one map of a million tokens held the event loop for
+   * hundreds of ms each time it grew (every entry rehashed at once), and a Map holds at most 2^24.
+   */
+  private readonly tokenIds = Array.from({ length: TOKEN_SHARDS }, () => new Map<string, number>());
+  /** By token number: its text and its sessions (one slot, or a list). */
   private readonly tokenTexts: Array<string | undefined> = [];
   private readonly tokenSessions: Array<number | PostingList | undefined> = [];
   private readonly freeTokenIds: number[] = [];
@@ -78,10 +82,11 @@ export class TermIndex {
   }
 
   private addSession(token: string, slot: number): void {
-    let id = this.tokenIds.get(token);
+    const shard = this.tokenIds[shardOf(token)];
+    let id = shard.get(token);
     if (id === undefined) {
       id = this.freeTokenIds.pop() ?? this.tokenTexts.length;
-      this.tokenIds.set(token, id);
+      shard.set(token, id);
       this.tokenTexts[id] = token;
       this.tokenSessions[id] = slot;
       this.forgetTerms();
@@ -105,14 +110,15 @@ export class TermIndex {
   }
 
   private removeSession(token: string, slot: number): void {
-    const id = this.tokenIds.get(token)!;
+    const shard = this.tokenIds[shardOf(token)];
+    const id = shard.get(token)!;
     const sessions = this.tokenSessions[id]!;
     if (typeof sessions !== 'number') {
       sessions.delete(slot);
       this.forgetTerms();
       if (sessions.size > 0) return;
     }
-    this.tokenIds.delete(token);
+    shard.delete(token);
     this.tokenTexts[id] = undefined;
     this.tokenSessions[id] = undefined;
     this.freeTokenIds.push(id);
@@ -209,6 +215,10 @@ export class TermIndex {
 }
 
 const NO_SESSIONS = new PostingList();
+const TOKEN_SHARDS = 256;
+/** A token's shard: from its length and its first, middle and last characters, cheap and well spread. */
+const shardOf = (token: string): number =>
+  (token.length * 7 + token.charCodeAt(0) * 31 + token.charCodeAt(token.length - 1) * 131 + token.charCodeAt(token.length >> 1) * 17) & (TOKEN_SHARDS - 1);
 const NO_TOKENS = new PostingList();
 const TERM_CACHE_SIZE = 1000;
 const WORD = /^[\p{L}\p{N}]+$/u;
