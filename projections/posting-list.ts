@@ -16,6 +16,9 @@ export class PostingList {
   private dense: SlotBitmap | null = null;
   private count = 0;
 
+  /** `denseFrom`: the size from which the list is a bitmap (Infinity: never, for numbers spread far apart). */
+  constructor(private readonly denseFrom = DENSE_FROM) {}
+
   get size(): number {
     return this.count;
   }
@@ -34,10 +37,10 @@ export class PostingList {
       sorted.set(this.sorted!);
       this.sorted = sorted;
     }
-    sorted.copyWithin(at + 1, at, this.count);
+    if (at < this.count) sorted.copyWithin(at + 1, at, this.count);
     sorted[at] = slot;
     this.count += 1;
-    if (this.count >= DENSE_FROM) {
+    if (this.count >= this.denseFrom) {
       this.dense = new SlotBitmap();
       this.dense.mark(sorted.subarray(0, this.count));
       this.sorted = null;
@@ -60,6 +63,18 @@ export class PostingList {
     if (at === this.count || sorted[at] !== slot) return;
     sorted.copyWithin(at, at + 1, this.count);
     this.count -= 1;
+  }
+
+  has(slot: number): boolean {
+    if (this.dense) return this.dense.has(slot);
+    const at = search(this.sorted!, this.count, slot);
+    return at < this.count && this.sorted![at] === slot;
+  }
+
+  /** Calls `visit` with every slot, ascending for a sorted list. */
+  forEach(visit: (slot: number) => void): void {
+    if (this.dense) for (const slot of this.dense.slotsAlsoIn([])) visit(slot);
+    else for (let index = 0; index < this.count; index += 1) visit(this.sorted![index]);
   }
 
   /** The list as a bitmap, when it is large enough to be kept as one. */

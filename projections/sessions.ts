@@ -7,6 +7,7 @@ import { evolveSession, type SessionState } from './session-state';
 import { SlotBitmap } from './slot-bitmap';
 import type { SnapshotItems } from './snapshot-items';
 import { SortedIndex } from './sorted-index';
+import { TagCounts, type TagCount } from './tag-counts';
 import { TermIndex } from './term-index';
 import { ValueIndex } from './value-index';
 
@@ -33,10 +34,7 @@ export interface Page<T> {
   total: number;
 }
 
-export interface TagCount {
-  tag: string;
-  count: number;
-}
+export type { TagCount } from './tag-counts';
 
 type Segment = { index: SortedIndex<SessionState>; direction: Direction };
 
@@ -56,6 +54,8 @@ const NO_SESSIONS = new PostingList();
  * as much as marking this many slots of the term index's lists.
  */
 const SCAN_COST = 256;
+/** How long one turn of the word or tag index's first build may hold the event loop, ms. */
+const INDEX_BUILD_SLICE_MS = 5;
 /** A run of letters and digits: every run of a term lies inside one token of a text that holds the term. */
 const RUN = /[\p{L}\p{N}]+/gu;
 
@@ -84,14 +84,24 @@ export class SessionsProjection implements Projection {
    * folded when first compared, forgotten when the title changes.
    */
   private readonly foldedTitles: Array<string | undefined> = [];
-  private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, () => this.slotsAndStates());
-  private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], () => this.slotsAndStates());
-  private readonly byPath = new ValueIndex<SessionState>(
-    (session) => (session.projectPath === null ? [] : [session.projectPath]),
-    () => this.slotsAndStates(),
-    (path) => path,
-  );
-  private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slots().get(id)!, idAt: (slot) => this.stateAt(slot)!.id });
+  /** The sessions by slot, for the value indexes to build from (each parsed when read). */
+  private readonly sessionSlots = { slotLimit: () => this.states.length, itemAt: (slot: number) => this.stateAt(slot) };
+  private readonly tagOrder = new TagCounts();
+  private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, this.sessionSlots, undefined, (key, entry) => this.tagOrder.changed(key, entry));
+  private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], this.sessionSlots);
+  private readonly byPath = new ValueIndex<SessionState>((session) => (session.projectPath === null ? [] : [session.projectPath]), this.sessionSlots, (path) => path);
+  /** The tag index's build under way, a slice per event-loop turn (see tagsReady). */
+  private tagsBuilding: Promise<void> | null = null;
+  private readonly terms = new TermIndex({
+    slotLimit: () => this.states.length,
+    textAt: (slot) => {
+      const state = this.stateAt(slot);
+      return state && searchTextOf(state);
+    },
+    idAt: (slot) => this.stateAt(slot)!.id,
+  });
+  /** The word index's build under way, a slice per event-loop turn (see searchReady). */
+  private termsBuilding: Promise<void> | null = null;
   /** Scratch bitmaps for a query's filters: list() is synchronous, so one set serves every request. */
   private readonly bitmaps: SlotBitmap[] = [];
   private readonly indexFor = (fields: Array<keyof SessionState>, keyOf: (session: SessionState) => string | null) =>
@@ -213,7 +223,7 @@ export class SessionsProjection implements Projection {
     if (before?.projectPath !== after?.projectPath) this.byPath.update(slot, before, after);
     const unchangedText = before && after && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
     // The texts are not kept (they would double the notes in memory): rebuilt for the index only.
-    if (!unchangedText && this.terms.built) this.terms.update(id, before && searchTextOf(before), after && searchTextOf(after));
+    if (!unchangedText && this.terms.built) this.terms.update(slot, before && searchTextOf(before), after && searchTextOf(after));
     if (before?.title !== after?.title) this.foldedTitles[slot] = undefined;
     this.states[slot] = after;
     if (!after) {
@@ -222,9 +232,21 @@ export class SessionsProjection implements Projection {
     }
   }
 
-  /** Each live session's search text, made one at a time: the index is built without holding them all. */
-  private *searchTexts(): Generator<[string, string]> {
-    for (const state of this.all()) yield [state.id, searchTextOf(state)];
+  /**
+   * Resolves once the word index that `q` reads is whole. Its first build reads every session's
+   * text (seconds for a million distinct words), so it runs a slice per event-loop turn and other
+   * requests are served in between; a list with terms waits for this first.
+   */
+  searchReady(): Promise<void> {
+    if (this.terms.complete) return Promise.resolve();
+    this.termsBuilding ??= (async () => {
+      try {
+        while (this.terms.buildSome(INDEX_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        this.termsBuilding = null;
+      }
+    })();
+    return this.termsBuilding;
   }
 
   get(id: string): SessionState | undefined {
@@ -247,10 +269,6 @@ export class SessionsProjection implements Projection {
     for (const state of this.states) if (state) yield state;
   }
 
-  private *slotsAndStates(): Generator<[number, SessionState]> {
-    this.parsePending();
-    for (const [slot, state] of this.states.entries()) if (state) yield [slot, state];
-  }
 
   list(query: SessionQuery): Page<SessionState> {
     const segments = this.plan(query.sort, query.order);
@@ -261,14 +279,26 @@ export class SessionsProjection implements Projection {
     return { items: this.page(ordered, query), total: matches.total };
   }
 
-  /** Tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
-  tagCounts(): TagCount[] {
-    const counts: TagCount[] = [];
-    for (const { slots, spellings: counted } of this.byTag.byKey().values()) {
-      const spellings = [...counted].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : 1));
-      counts.push({ tag: spellings[0][0], count: slots.size });
-    }
-    return counts.sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  /**
+   * Resolves once the tag index (and the tags' order) is whole: its first build reads every
+   * session's tags, seconds for a million tags, so it runs a slice per event-loop turn.
+   */
+  tagsReady(): Promise<void> {
+    if (this.byTag.complete) return Promise.resolve();
+    this.tagsBuilding ??= (async () => {
+      try {
+        while (this.byTag.buildSome(INDEX_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        this.tagsBuilding = null;
+      }
+    })();
+    return this.tagsBuilding;
+  }
+
+  /** A page of the tags over live sessions, case-insensitively, in their most used spelling: count desc, then tag. */
+  tagCounts(offset = 0, limit = Number.POSITIVE_INFINITY): Page<TagCount> {
+    this.byTag.byKey();
+    return { items: this.tagOrder.page(offset, limit), total: this.tagOrder.count() };
   }
 
   /** The sessions that pass the query's filters; null: no filter at all. */
@@ -287,9 +317,9 @@ export class SessionsProjection implements Projection {
     for (const term of terms) {
       const budget = Math.min(...filters.map((lists) => sizeOf(lists) * SCAN_COST));
       const word = (term.match(RUN) ?? []).reduce((longest, run) => (run.length > longest.length ? run : longest), '');
-      const lists = word === '' ? undefined : this.terms.postingsContaining(word, budget);
-      if (lists) filters.push(lists);
-      if (!lists || word !== term) scannedTerms.push(term);
+      const sessions = word === '' ? undefined : this.terms.postingsContaining(word, budget);
+      if (sessions) filters.push([sessions]);
+      if (!sessions || word !== term) scannedTerms.push(term);
     }
     if (filters.length === 0 && scannedTerms.length === 0) return this.openedSince(openedSince!);
     const scanned = (state: SessionState) => {
@@ -298,6 +328,10 @@ export class SessionsProjection implements Projection {
       const text = searchTextOf(state);
       return scannedTerms.every((term) => text.includes(term));
     };
+    const alone = filters.length === 1 && filters[0].length === 1 && scannedTerms.length === 0 && openedSince === null ? filters[0][0] : undefined;
+    const aloneBitmap = alone?.bitmap();
+    // One large list is the answer as it stands (q=a on most sessions): no slot gathered or marked.
+    if (alone && aloneBitmap) return { total: alone.size, slots: () => alone.matching([]), passes: (_state, slot) => aloneBitmap.has(slot) };
     let listed: number[];
     if (filters.length > 0) listed = this.inEvery(filters.sort((a, b) => sizeOf(a) - sizeOf(b)));
     else listed = openedSince === null ? this.liveSlots() : this.slotsOf(this.sorted.opened.from(openedSince));

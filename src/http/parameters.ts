@@ -1,12 +1,16 @@
 import type { ParameterDoc } from './route';
+import { LIST_PAGE } from './query';
 
 /** Query parameters and request headers several routes share, documented once. */
 const integer = (minimum: number, maximum?: number) => ({ type: 'integer', minimum, ...(maximum === undefined ? {} : { maximum }) });
 
-export const pageParameters: Record<string, ParameterDoc> = {
-  limit: { description: 'Page size, 1-500 (larger values are clamped to 500); default 50.', schema: integer(1) },
+/** `limit` and `offset` of a list whose pages are `defaultLimit` long and at most `maxLimit`. */
+export const pageParametersOf = ({ defaultLimit, maxLimit }: { defaultLimit: number; maxLimit: number }): Record<string, ParameterDoc> => ({
+  limit: { description: `Page size, 1-${maxLimit} (larger values are clamped to ${maxLimit}); default ${defaultLimit}.`, schema: integer(1) },
   offset: { description: 'How many matches to skip; default 0.', schema: integer(0) },
-};
+});
+
+export const pageParameters = pageParametersOf(LIST_PAGE);
 
 export const variantParameter: Record<string, ParameterDoc> = {
   variantId: { description: "A preview variant's id; default: the preferred variant.", schema: { type: 'string' } },

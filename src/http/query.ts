@@ -3,9 +3,19 @@ import { SORT_FIELDS, type Direction, type SessionQuery, type SortField } from '
 import { foldText } from '../../projections/search-text';
 import { ApiError } from '../errors';
 
-const MAX_LIMIT = 500;
-const DEFAULT_LIMIT = 50;
+/** A list's page sizes: the default, and the largest (a larger limit is clamped to it). */
+export interface PageSizes {
+  defaultLimit: number;
+  maxLimit: number;
+}
+
+/** /sessions, /events, /imports (§5.3). */
+export const LIST_PAGE: PageSizes = { defaultLimit: 50, maxLimit: 500 };
+/** /tags: a catalogue holds fewer tags than sessions, and a client that reads only the first page sees the most used. */
+export const TAG_PAGE: PageSizes = { defaultLimit: 200, maxLimit: 1000 };
 const DAY_MS = 86_400_000;
+/** Each term is a filter of its own: past this many a query is refused rather than left to run long. */
+export const MAX_TERMS = 32;
 
 const invalid = (message: string) => new ApiError('invalid_query', message);
 
@@ -29,11 +39,18 @@ function oneOf<T extends string>(ctx: Context, name: string, allowed: readonly T
   return text as T;
 }
 
-/** `limit` (1-500, any larger integer clamped, default 50) and `offset` (>= 0, default 0) of contract §5.3. */
-export function pageQuery(ctx: Context): { limit: number; offset: number } {
-  const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? DEFAULT_LIMIT, MAX_LIMIT);
+/** `limit` (1-500, any larger integer clamped, default 50, or `sizes`) and `offset` (>= 0, default 0) of contract §5.3. */
+export function pageQuery(ctx: Context, { defaultLimit, maxLimit }: PageSizes = LIST_PAGE): { limit: number; offset: number } {
+  const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? defaultLimit, maxLimit);
   const offset = wholeNumber(ctx, 'offset', 0) ?? 0;
   return { limit, offset };
+}
+
+/** `q`'s terms, folded, each once: at most MAX_TERMS of them. */
+function searchTerms(q: string): string[] {
+  const terms = foldText(q).split(/\s+/).filter(Boolean);
+  if (terms.length > MAX_TERMS) throw invalid(`q may hold at most ${MAX_TERMS} terms; it holds ${terms.length}.`);
+  return [...new Set(terms)];
 }
 
 /** The whole of §5.3's query string, validated; `now` and `recentDays` set what `recent` means. */
@@ -47,9 +64,7 @@ export function sessionQuery(ctx: Context, now: Date, recentDays: number): Sessi
   const tagValues = ctx.query.tags === undefined ? [] : ([] as string[]).concat(ctx.query.tags);
   const recent = oneOf(ctx, 'recent', ['true', 'false']);
   return {
-    terms: foldText(single(ctx, 'q') ?? '')
-      .split(/\s+/)
-      .filter(Boolean),
+    terms: searchTerms(single(ctx, 'q') ?? ''),
     kind: chosenKind === undefined || chosenKind.trim() === '' ? null : chosenKind.trim().toLowerCase(),
     tags: [...new Set(tagValues.flatMap((value) => value.split(',')).map((tag) => tag.trim().toLowerCase()).filter(Boolean))],
     openedSince: recent === 'true' ? new Date(now.getTime() - recentDays * DAY_MS).toISOString() : null,

@@ -65,7 +65,7 @@ export function mountRoutes(router: Router, routes: readonly Route<any>[], modes
     const validate = route.body && compileBody(route.body.schema, route.body.rules);
     router.register(route.path, [route.method], async (ctx: Context) => {
       assertMode(modes.effective(), route.mode);
-      const body = validate ? validate(await readJsonBody(ctx, route.body!.limit)) : undefined;
+      const body = validate ? validate(await readJsonBody(ctx, route.body!.limit), ctx.request.length) : undefined;
       await route.handle(ctx, body);
     });
   }

@@ -12,8 +12,10 @@ import { compiledModulePath, schemaKey } from './validators';
  * The last step of `npm run build`: every schema the server validates with (request bodies, events
  * and their meta, the configuration), compiled into standalone modules that `validatorFor` loads.
  */
+const bodySchemas = describedRoutes().flatMap((route) => (route.body ? [route.body.schema] : []));
 const schemas: Record<Profile, object[]> = {
-  api: [...describedRoutes().flatMap((route) => (route.body ? [route.body.schema] : [])), ...eventSchemas()],
+  api: [...bodySchemas, ...eventSchemas()],
+  firstError: bodySchemas,
   config: [configSchema],
 };
 

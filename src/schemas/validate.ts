@@ -8,16 +8,56 @@ export interface BodyRules {
   readOnlyFields?: ReadonlySet<string>;
 }
 
-/** Compiles a request body schema once; the returned function throws invalid_request with details. */
-export function compileBody<T>(schema: object, rules: BodyRules = {}): (body: unknown) => T {
-  const validate = validatorFor<T>('api', schema);
-  return (body) => {
-    if (validate(body)) return body;
-    const details = fieldProblems(validate.errors ?? [], rules);
+/** At most this many problems are listed in an invalid_request's details. */
+export const MAX_DETAILS = 20;
+/** A field is named in at most this many characters (a key may be a megabyte long). */
+export const MAX_FIELD_CHARS = 200;
+/**
+ * A body with more values than this is described by its first error alone: listing every error of
+ * a body with a million unknown keys took seconds and answered tens of megabytes.
+ */
+export const ALL_ERRORS_UP_TO_VALUES = 2000;
+/** The same by the body's size, when it is known: counting the values of a huge object enumerates every key. */
+export const ALL_ERRORS_UP_TO_BYTES = 64 * 1024;
+
+/**
+ * Compiles a request body schema once; the returned function (given the body and, when known, its
+ * size in bytes) throws invalid_request with details. A body is first checked by a validator that
+ * stops at the first error; only a body small enough is checked again for every error, and at most
+ * MAX_DETAILS of them are listed.
+ */
+export function compileBody<T>(schema: object, rules: BodyRules = {}): (body: unknown, bytes?: number) => T {
+  const firstError = validatorFor<T>('firstError', schema);
+  const everyError = validatorFor<T>('api', schema);
+  return (body, bytes) => {
+    if (firstError(body)) return body;
+    const small = bytes === undefined ? hasAtMostValues(body, ALL_ERRORS_UP_TO_VALUES) : bytes <= ALL_ERRORS_UP_TO_BYTES && hasAtMostValues(body, ALL_ERRORS_UP_TO_VALUES);
+    const errors = small && !everyError(body) ? everyError.errors : firstError.errors;
+    const details = fieldProblems(errors ?? [], rules).slice(0, MAX_DETAILS);
     const first = details[0];
     const message = first.field === '' ? `Request body ${first.message}.` : `${fieldName(first.field)} ${first.message}.`;
     throw new ApiError('invalid_request', message, details);
   };
+}
+
+/** Whether `value` holds at most `limit` values (itself, its items and properties, at any depth): stops counting past it. */
+export function hasAtMostValues(value: unknown, limit: number): boolean {
+  let left = limit;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if ((left -= 1) < 0) return false;
+    if (Array.isArray(next)) {
+      if (next.length > left) return false;
+      pending.push(...next);
+    } else if (next !== null && typeof next === 'object') {
+      for (const key in next) {
+        if (pending.length > left) return false;
+        pending.push((next as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return true;
 }
 
 /**
@@ -36,7 +76,7 @@ function fieldProblems(errors: ErrorObject[], rules: BodyRules): FieldProblem[] 
     byField.set(problem.field, messages);
   }
   return [...byField].map(([field, messages]) => ({
-    field,
+    field: shortened(field),
     message: messages.map((message, index) => (index === 0 ? message : message.replace(/^must be /, ''))).join(' or '),
   }));
 }
@@ -61,6 +101,8 @@ function describe(error: ErrorObject, rules: BodyRules): FieldProblem {
       return { field: error.instancePath, message: error.message ?? 'is invalid' };
   }
 }
+
+const shortened = (text: string) => (text.length > MAX_FIELD_CHARS ? `${text.slice(0, MAX_FIELD_CHARS)}…` : text);
 
 const article = (type: string) => (type === 'null' ? 'null' : type === 'object' || type === 'array' || type === 'integer' ? `an ${type}` : `a ${type}`);
 

@@ -482,6 +482,7 @@ describe('API: session writes (contract §5.1, §5.2, §10)', () => {
           { tag: 'bass', count: 1 },
           { tag: 'drums', count: 1 },
         ],
+        meta: { total: 4, limit: 200, offset: 0 },
       });
 
       // When C is deleted, its tags drop out
@@ -492,6 +493,7 @@ describe('API: session writes (contract §5.1, §5.2, §10)', () => {
           { tag: 'drums', count: 1 },
           { tag: 'vocals', count: 1 },
         ],
+        meta: { total: 3, limit: 200, offset: 0 },
       });
 
       // When B's tags are replaced and A's are cleared through PATCH
@@ -502,6 +504,7 @@ describe('API: session writes (contract §5.1, §5.2, §10)', () => {
           { tag: 'alpha', count: 1 },
           { tag: 'zeta', count: 1 },
         ],
+        meta: { total: 2, limit: 200, offset: 0 },
       });
     });
   });
@@ -558,7 +561,7 @@ describe('API: session writes (contract §5.1, §5.2, §10)', () => {
         list.body.data.map((session: Json) => session.id),
         [kept.id],
       );
-      assert.deepEqual((await server.api('GET', '/tags')).body, { data: [{ tag: 'shared', count: 1 }] });
+      assert.deepEqual((await server.api('GET', '/tags')).body, { data: [{ tag: 'shared', count: 1 }], meta: { total: 1, limit: 200, offset: 0 } });
 
       // And its history is still in the log
       const stream = await streamOf(server, doomed.id);

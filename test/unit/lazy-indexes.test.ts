@@ -33,9 +33,7 @@ describe('ValueIndex: built on first read, then kept', () => {
         fc.nat(40),
         (changes, firstReadAt) => {
           const items: Array<Item | undefined> = [];
-          const all = function* (): Generator<[number, Item]> {
-            for (const [slot, item] of items.entries()) if (item) yield [slot, item];
-          };
+          const all = { slotLimit: () => items.length, itemAt: (slot: number) => items[slot] };
           const followed = new ValueIndex<Item>((item) => item.values, all);
           for (const [step, { slot, values }] of changes.entries()) {
             if (step === firstReadAt) followed.byKey();

@@ -3,14 +3,16 @@ import { TermIndex } from '../../projections/term-index';
 
 /** An index over a map of texts, kept in step the way the sessions read model keeps it. */
 function catalogue(initial: Record<string, string> = {}) {
-  const texts = new Map(Object.entries(initial));
-  const index = new TermIndex(() => texts);
+  const ids = Object.keys(initial);
+  const texts: Array<string | undefined> = Object.values(initial);
+  const index = new TermIndex({ slotLimit: () => texts.length, textAt: (slot) => texts[slot], idAt: (slot) => ids[slot] });
   return {
     index,
     set(id: string, text: string | undefined) {
-      index.update(id, texts.get(id), text);
-      if (text === undefined) texts.delete(id);
-      else texts.set(id, text);
+      let slot = ids.indexOf(id);
+      if (slot === -1) slot = ids.push(id) - 1;
+      index.update(slot, texts[slot], text);
+      texts[slot] = text;
     },
   };
 }

@@ -54,7 +54,7 @@ export function sessionRoutes(services: Services) {
       mode: 'read-only',
       summary: 'List and search sessions',
       query: {
-        q: { description: 'Every white-space separated term must occur in the title, client, notes or tags (case- and accent-insensitive).', schema: { type: 'string' } },
+        q: { description: 'Every white-space separated term (at most 32) must occur in the title, client, notes or tags (case- and accent-insensitive).', schema: { type: 'string' } },
         kind: { description: 'Exact kind, case-insensitive.', schema: { type: 'string' } },
         daw: { description: 'Alias of kind.', schema: { type: 'string' } },
         tags: { description: 'Comma-separated and/or repeated: a session must carry all of them.', schema: { type: 'string' } },
@@ -66,6 +66,7 @@ export function sessionRoutes(services: Services) {
       responses: { 200: { description: 'A page of sessions', schema: pageOf(sessionSchema) } },
       async handle(ctx) {
         const query = sessionQuery(ctx, services.now(), services.recentDays);
+        if (query.terms.length > 0) await services.sessions.searchReady();
         const page = services.sessions.list(query);
         const base = apiBase(services);
         // The same bytes as serialising { data, meta }, from each session's cached text.

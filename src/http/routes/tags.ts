@@ -1,6 +1,8 @@
 import { defineRoute } from '../route';
 import type { Services } from '../services';
-import { dataOf, tagCountSchema } from '../../schemas/responses';
+import { pageOf, tagCountSchema } from '../../schemas/responses';
+import { pageParametersOf } from '../parameters';
+import { pageQuery, TAG_PAGE } from '../query';
 import { sendJson } from '../json';
 
 export const tagRoutes = (services: Services) => [
@@ -8,10 +10,14 @@ export const tagRoutes = (services: Services) => [
     method: 'GET',
     path: '/api/v1/tags',
     mode: 'read-only',
-    summary: 'Tags over live sessions with their counts, most used first',
-    responses: { 200: { description: 'Tags, most used first', schema: dataOf({ type: 'array', items: tagCountSchema }) } },
+    summary: 'Tags over live sessions with their counts, most used first, a page at a time',
+    query: pageParametersOf(TAG_PAGE),
+    responses: { 200: { description: 'A page of tags, most used first (count desc, then tag asc)', schema: pageOf(tagCountSchema) } },
     async handle(ctx) {
-      sendJson(ctx, { data: services.sessions.tagCounts() });
+      const { limit, offset } = pageQuery(ctx, TAG_PAGE);
+      await services.sessions.tagsReady();
+      const page = services.sessions.tagCounts(offset, limit);
+      sendJson(ctx, { data: page.items, meta: { total: page.total, limit, offset } });
     },
   }),
 ];
