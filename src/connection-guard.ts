@@ -20,12 +20,15 @@ export interface ConnectionStats {
  * connection has a request in flight is a new one refused, with 503 overloaded.
  */
 export class ConnectionGuard {
-  /** Connections with no request in flight, longest waiting first (a Map keeps insertion order). */
-  private readonly waiting = new Map<Socket, true>();
+  /** Connections with no request in flight, longest waiting first (a Map keeps insertion order), with when each began to wait. */
+  private readonly waiting = new Map<Socket, Arrival>();
   private readonly inFlight = new Map<Socket, number>();
   /** Every connection counted against the cap; an evicted one leaves it at once, not at its 'close'. */
   private readonly counted = new Set<Socket>();
   private readonly counts = { peakOpen: 0, evicted: 0, refused: 0 };
+  /** Event-loop turns in which connections arrived, counted while they arrive. */
+  private turn = 0;
+  private turnCounting = false;
 
   constructor(readonly maxConnections: number) {}
 
@@ -51,12 +54,30 @@ export class ConnectionGuard {
     }
     this.counted.add(socket);
     this.counts.peakOpen = Math.max(this.counts.peakOpen, this.counted.size);
-    this.waiting.set(socket, true);
+    this.waiting.set(socket, this.arrival());
     socket.once('close', () => this.forget(socket));
   }
 
+  /**
+   * Now, in time and in turns. A connection accepted in this turn or the one before may not have
+   * been read yet (its request comes in with a later poll), so it is not taken for a silent one.
+   */
+  private arrival(): Arrival {
+    if (!this.turnCounting) {
+      this.turnCounting = true;
+      setImmediate(() => {
+        this.turn += 1;
+        this.turnCounting = false;
+      });
+    }
+    return { at: performance.now(), turn: this.turn };
+  }
+
+  /** Closes the connection that has waited longest for a request head, if it has waited long enough to count as silent. */
   private evictOne(): boolean {
-    for (const socket of this.waiting.keys()) {
+    const now = performance.now();
+    for (const [socket, since] of this.waiting) {
+      if (since.turn >= this.turn - 1 && now - since.at < UNREAD_GRACE_MS) return false;
       this.forget(socket);
       this.counts.evicted += 1;
       socket.destroy();
@@ -79,10 +100,18 @@ export class ConnectionGuard {
       const left = (this.inFlight.get(socket) ?? 1) - 1;
       if (left > 0) return void this.inFlight.set(socket, left);
       this.inFlight.delete(socket);
-      if (this.counted.has(socket) && !socket.destroyed) this.waiting.set(socket, true);
+      if (this.counted.has(socket) && !socket.destroyed) this.waiting.set(socket, this.arrival());
     });
   }
 }
+
+interface Arrival {
+  at: number;
+  turn: number;
+}
+
+/** Below this age a connection from the last two turns is never evicted: its request may be unread. */
+const UNREAD_GRACE_MS = 100;
 
 const OVERLOADED_RESPONSE = () => {
   const body = JSON.stringify({ error: { status: 503, code: 'overloaded', message: 'Too many connections are open: try again shortly.' } });
