@@ -13,8 +13,6 @@ export interface StreamReader {
   body: any;
   /** Positions of the events received, in order. */
   ids: number[];
-  /** Events received (with or without an id). */
-  frames: number;
   /** The data of the final `event: error` frame, when the server dropped this client. */
   errorEvent: any | null;
   /** Resolves when the server ends or breaks the stream. */
@@ -33,7 +31,6 @@ export function openStreamReader(url: string, token: string, { reading = true, h
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${token}`, ...headers }, agent: false }, (response) => {
       const ids: number[] = [];
-      let frames = 0;
       let errorEvent: any = null;
       let tail = '';
       let ended = false;
@@ -60,18 +57,14 @@ export function openStreamReader(url: string, token: string, { reading = true, h
       } else {
         response.on('data', (chunk: string) => {
           tail += chunk;
-          let end: number;
-          while ((end = tail.indexOf('\n\n')) >= 0) {
-            const block = tail.slice(0, end);
-            tail = tail.slice(end + 2);
-            if (block.startsWith(':')) continue;
-            frames += 1;
-            reader.frames = frames;
-            const id = /^id: (\d+)$/m.exec(block);
-            if (id) ids.push(Number(id[1]));
-            if (/^event: error$/m.test(block)) errorEvent = JSON.parse(/^data: (.*)$/m.exec(block)![1]);
-            reader.errorEvent = errorEvent;
-          }
+          const complete = tail.lastIndexOf('\n\n') + 2;
+          if (complete < 2) return;
+          const blocks = tail.slice(0, complete);
+          tail = tail.slice(complete);
+          // One pass over the complete frames: the ids, and the final error event if there is one.
+          for (const match of blocks.matchAll(/^id: (\d+)$/gm)) ids.push(Number(match[1]));
+          const error = blocks.includes('event: error\n') ? /^event: error\ndata: (.*)$/m.exec(blocks) : null;
+          if (error) reader.errorEvent = errorEvent = JSON.parse(error[1]);
           waiters.splice(0).forEach((wake) => wake());
         });
         if (!reading) response.pause();
@@ -81,7 +74,6 @@ export function openStreamReader(url: string, token: string, { reading = true, h
         headers: response.headers,
         body,
         ids,
-        frames,
         errorEvent,
         ended: endedPromise,
         isEnded: () => ended,
