@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../../events/envelope';
 import type { EventStore } from '../store';
 import type { EventFilter } from './event-filter';
+import { Slots } from './slots';
 
 /*
  * The log as the live stream's catch-up reads it: in aligned pages of framed events, cached and
@@ -43,13 +44,14 @@ export class CatchUpPages {
   private readonly cache = new Map<number, CatchUpPage>();
   private cachedBytes = 0;
   private readonly loading = new Map<number, Promise<CatchUpPage>>();
-  private readsRunning = 0;
-  private readonly waitingReads: Array<() => void> = [];
+  private readonly reads: Slots;
 
   constructor(
     private readonly store: EventStore,
     private readonly options: CatchUpPagesOptions,
-  ) {}
+  ) {
+    this.reads = new Slots(options.maxConcurrentReads);
+  }
 
   /** The page that holds position `after + 1`; it may hold more after it. */
   async pageAfter(after: number): Promise<CatchUpPage> {
@@ -71,7 +73,7 @@ export class CatchUpPages {
   }
 
   stats(): { pages: number; bytes: number; readsWaiting: number } {
-    return { pages: this.cache.size, bytes: this.cachedBytes, readsWaiting: this.waitingReads.length };
+    return { pages: this.cache.size, bytes: this.cachedBytes, readsWaiting: this.reads.queued };
   }
 
   clear(): void {
@@ -88,7 +90,7 @@ export class CatchUpPages {
   }
 
   private async read(index: number): Promise<CatchUpPage> {
-    await this.readSlot();
+    await this.reads.acquire();
     try {
       const first = index * CATCH_UP_PAGE_EVENTS + 1;
       const end = first + CATCH_UP_PAGE_EVENTS - 1;
@@ -101,7 +103,7 @@ export class CatchUpPages {
       this.keep(index, page);
       return page;
     } finally {
-      this.releaseSlot();
+      this.reads.release();
     }
   }
 
@@ -119,21 +121,6 @@ export class CatchUpPages {
       this.cache.delete(oldest);
       this.cachedBytes -= old.all.length;
     }
-  }
-
-  private async readSlot(): Promise<void> {
-    if (this.readsRunning < this.options.maxConcurrentReads) {
-      this.readsRunning += 1;
-      return;
-    }
-    // The slot is handed over by the reader that releases it: readsRunning stays counted.
-    await new Promise<void>((resolve) => this.waitingReads.push(resolve));
-  }
-
-  private releaseSlot(): void {
-    const next = this.waitingReads.shift();
-    if (next !== undefined) next();
-    else this.readsRunning -= 1;
   }
 }
 

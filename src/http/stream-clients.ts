@@ -5,6 +5,7 @@ import { ApiError } from '../errors';
 import type { EventStore } from '../store';
 import { CatchUpPages, framesAfter } from './catch-up-pages';
 import type { EventFilter } from './event-filter';
+import { Slots } from './slots';
 import { eventFrame, noticeFrame } from './sse-frames';
 import { StreamClient, type StreamSettings } from './stream-client';
 
@@ -17,6 +18,8 @@ export interface StreamClientsOptions {
   maxCachedCatchUpBytes?: number;
   /** Pages read from the log at once for catch-ups. */
   maxConcurrentCatchUpReads?: number;
+  /** Clients handed a catch-up page at once; the others wait their turn. */
+  maxConcurrentCatchUps?: number;
 }
 
 export interface StreamStats {
@@ -38,6 +41,7 @@ export interface StreamStats {
 
 const DEFAULT_CACHED_CATCH_UP_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CONCURRENT_CATCH_UP_READS = 2;
+const DEFAULT_CONCURRENT_CATCH_UPS = 8;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const slowestFirst = (a: StreamClient, b: StreamClient) => b.buffered - a.buffered;
@@ -51,6 +55,8 @@ export class StreamClients {
   private readonly clients = new Set<StreamClient>();
   private readonly draining = new Set<StreamClient>();
   private readonly pages: CatchUpPages;
+  /** Turns at handing out catch-up pages: a few clients at a time, so a turn of the event loop stays short. */
+  private readonly catchUpTurns: Slots;
   private readonly subscription: Subscription;
   /** The last position handed to live clients: a client that has reached it turns live. */
   private livePosition: number;
@@ -66,6 +72,7 @@ export class StreamClients {
       maxConcurrentReads: options.maxConcurrentCatchUpReads ?? DEFAULT_CONCURRENT_CATCH_UP_READS,
       frame: (event) => this.frame(event),
     });
+    this.catchUpTurns = new Slots(options.maxConcurrentCatchUps ?? DEFAULT_CONCURRENT_CATCH_UPS);
     this.livePosition = store.head().position;
     this.subscription = store.subscribe(this.livePosition).subscribe({
       next: (event) => this.dispatch(event),
@@ -100,7 +107,11 @@ export class StreamClients {
     return client;
   }
 
-  /** Sends the client what it missed, page by page, then hands it live events. */
+  /**
+   * Sends the client what it missed, page by page, then hands it live events. A client holds a turn
+   * only while it is handed a page, not while its socket drains: one that does not read keeps
+   * nobody else waiting.
+   */
   async start(client: StreamClient): Promise<void> {
     try {
       while (client.open) {
@@ -109,14 +120,22 @@ export class StreamClients {
           client.live = true;
           return;
         }
-        const page = await this.pages.pageAfter(client.position);
-        if (!client.open) return;
-        const frames = framesAfter(page, client.position, client.filter);
-        client.position = Math.max(client.position, page.last);
-        if (frames !== null) {
-          this.makeRoom(frames.length, new Set([client]));
-          if (!client.send(frames)) await client.drained();
+        let flowing = true;
+        await this.catchUpTurns.acquire();
+        try {
+          if (!client.open) return;
+          const page = await this.pages.pageAfter(client.position);
+          if (!client.open) return;
+          const frames = framesAfter(page, client.position, client.filter);
+          client.position = Math.max(client.position, page.last);
+          if (frames !== null) {
+            this.makeRoom(frames.length, new Set([client]));
+            flowing = client.send(frames);
+          }
+        } finally {
+          this.catchUpTurns.release();
         }
+        if (!flowing) await client.drained();
         await nextTurn();
       }
     } catch {
