@@ -59,11 +59,15 @@ export class StreamClient {
     return this.res.destroyed ? 0 : this.res.writableLength;
   }
 
-  /** Writes a frame; false when the connection asks to wait for `drained`. Past its bound, it is dropped. */
-  send(frame: Buffer): boolean {
+  /**
+   * Writes frames; false when the connection asks to wait for `drained`. A live client past its
+   * bound is dropped; one catching up holds at most the page it was handed (it waits for drain
+   * before the next), which may be larger than the bound when events are large.
+   */
+  send(frames: Buffer): boolean {
     if (this.ended) return true;
-    const flowing = this.res.write(frame);
-    if (this.res.writableLength > this.settings.maxBufferedBytes) this.drop();
+    const flowing = this.res.write(frames);
+    if (this.live && this.res.writableLength > this.settings.maxBufferedBytes) this.drop();
     return flowing;
   }
 

@@ -82,6 +82,22 @@ describe('hardening: many catch-ups from the start of a long log (issue 17 findi
     await assertLogKeeps(dataDir, [...seeded, written]);
   });
 
+  it('catches a reader up on pages larger than its own bound without dropping it (in process)', async () => {
+    // 128 events of 20,000 characters make a 2.5 MB page; the bound of a live client here is 64 KiB.
+    server = await startTestServer({ streamHeartbeatMs: 600_000, streamMaxBufferedBytes: 64 * 1024 });
+    const seeded = await seedSessionEvents(server.server.store, 300, 20_000);
+    const reader = await openStreamReader(`${server.baseUrl}/events/stream?after=0`, server.token);
+    await reader.waitForIds(300, 60_000);
+    const created = await server.api('POST', '/sessions', { json: { title: 'After the catch-up' } });
+    await reader.waitForIds(301);
+    assert.ok(consecutiveFrom(reader.ids, 1));
+    assert.equal(reader.errorEvent, null);
+    assert.equal(server.server.streamStats().dropped, 0);
+    reader.close();
+    await server.stop();
+    await assertLogKeeps(server.dataDir, [...seeded, created.body.data.id]);
+  });
+
   it('frames each event of the log once for all the clients catching up (in process)', async () => {
     const events = 2000;
     server = await startTestServer({ streamHeartbeatMs: 600_000 });
