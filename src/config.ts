@@ -22,6 +22,12 @@ export interface Config {
   streamHeartbeatMs: number;
   /** Unsent live-stream bytes after which a client that does not read is dropped. */
   streamMaxBufferedBytes: number;
+  /** Live-stream clients connected at once; past it 503 overloaded. */
+  streamMaxClients: number;
+  /** Unsent live-stream bytes across every client; past it the slowest clients are dropped. */
+  streamMaxTotalBufferedBytes: number;
+  /** Connections open at once across the listening addresses; null: from the open-file limit. */
+  maxConnections: number | null;
   /** New events after which the read models are snapshotted again (also at shutdown). */
   snapshotEveryEvents: number;
   /** Appends waiting for the next group commit beyond which writes are refused with 503 overloaded. */
@@ -46,7 +52,7 @@ export const DEFAULT_HOST = 'localhost';
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'snapshotEveryEvents', 'maxQueuedWrites', 'analysisTimeoutMs', 'analysisWorkers', 'analysisMemoryMb', 'waveformCacheMb', 'opener', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'streamMaxClients', 'streamMaxTotalBufferedBytes', 'maxConnections', 'snapshotEveryEvents', 'maxQueuedWrites', 'analysisTimeoutMs', 'analysisWorkers', 'analysisMemoryMb', 'waveformCacheMb', 'opener', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -60,6 +66,9 @@ export const configSchema = {
     recentDays: { type: 'number', exclusiveMinimum: 0, maximum: 36500 },
     streamHeartbeatMs: { type: 'integer', minimum: 10, maximum: 3600000 },
     streamMaxBufferedBytes: { type: 'integer', minimum: 1024 },
+    streamMaxClients: { type: 'integer', minimum: 1, maximum: 100000 },
+    streamMaxTotalBufferedBytes: { type: 'integer', minimum: 65536 },
+    maxConnections: { type: ['integer', 'null'], minimum: 8 },
     snapshotEveryEvents: { type: 'integer', minimum: 1 },
     maxQueuedWrites: { type: 'integer', minimum: 1 },
     analysisTimeoutMs: { type: 'integer', minimum: 100, maximum: 86400000 },
@@ -117,6 +126,9 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     recentDays: 30,
     streamHeartbeatMs: 15000,
     streamMaxBufferedBytes: 1048576,
+    streamMaxClients: 256,
+    streamMaxTotalBufferedBytes: 67108864,
+    maxConnections: null,
     snapshotEveryEvents: 10000,
     maxQueuedWrites: 1000,
     analysisTimeoutMs: 120000,

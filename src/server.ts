@@ -15,6 +15,9 @@ import { RequestLog } from './http/request-log';
 import { StreamClients } from './http/stream-clients';
 import type { Services } from './http/services';
 import { closeAll, hostsFor, listenAll } from './listen';
+import { ConnectionGuard, type ConnectionStats } from './connection-guard';
+import { defaultMaxConnections, readSoftOpenFileLimit } from './open-file-limit';
+import type { StreamStats } from './http/stream-clients';
 import { stderrLogger, type Logger } from './log';
 import { allows, ModeState } from './modes';
 import { EventLog, LevelBackend, type EventStore, type LogBackend } from './store';
@@ -40,6 +43,10 @@ export interface RunningServer {
   tokenCreated: boolean;
   store: EventStore;
   requestsInFlight(): number;
+  /** The live-stream clients and the bytes they hold (tests and diagnostics). */
+  streamStats(): StreamStats;
+  /** The connections open against the cap. */
+  connectionStats(): ConnectionStats;
   close(): Promise<void>;
 }
 
@@ -180,7 +187,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       recentDays: config.recentDays,
       opener: config.opener,
       logger,
-      streamClients: new StreamClients(),
+      streamClients: new StreamClients(store, { maxClients: config.streamMaxClients, maxTotalBufferedBytes: config.streamMaxTotalBufferedBytes }),
       requests: new RequestLog(),
       version,
       port: () => listening.port,
@@ -196,7 +203,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       allowedOrigins: config.allowedOrigins,
       extraHost: config.dangerouslyListenOnNetwork ? config.host : undefined,
     });
-    const bound = await listenAll(hosts, config.port, app.callback(), configureServer);
+    const connections = new ConnectionGuard(config.maxConnections ?? defaultMaxConnections(readSoftOpenFileLimit()));
+    const bound = await listenAll(hosts, config.port, app.callback(), (server) => configureServer(server, connections));
     listening = bound;
     // Analyses are ended while the listeners close: a request waiting on one is answered at once.
     started.push({ stop: async () => void (await Promise.all([closeAll(bound.servers, SHUTDOWN_GRACE_MS), waveforms.stop()])) });
@@ -228,6 +236,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       store,
       projections,
       requestsInFlight: () => services.requests.requestsInFlight(),
+      streamStats: () => services.streamClients.stats(),
+      connectionStats: () => connections.stats(),
       close: () => (closing ??= stopAll()),
     };
   } catch (error) {
@@ -236,8 +246,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
 }
 
-/** Timeouts that close slow clients, and the envelope for requests Node rejects before Koa sees them. */
-function configureServer(server: Server): void {
+/**
+ * Timeouts that close slow clients, the cap on open connections, and the envelope for requests
+ * Node rejects before Koa sees them.
+ */
+function configureServer(server: Server, connections: ConnectionGuard): void {
+  connections.attach(server);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
