@@ -540,6 +540,12 @@ export async function runCrashRound(options: RoundOptions): Promise<RoundResult>
     phaseDone('start');
     const load = new LoadGenerator(victim.baseUrl, token, random, factory, pool, writes, 'crash', options.round);
     load.start(clients);
+    // The kill delay counts from the first write this server acknowledged: on a loaded machine a
+    // fixed delay from the start can land before any answer, and the round then proves nothing.
+    const firstAck = Date.now() + 15_000;
+    while (!writes.some((write) => write.phase === 'crash' && write.outcome === 'acked') && Date.now() < firstAck) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     await new Promise((resolve) => setTimeout(resolve, killAfterMs));
 
     // 3. SIGKILL at that moment; every request not answered by then is in flight.
