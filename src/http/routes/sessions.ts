@@ -100,7 +100,7 @@ export function sessionRoutes(services: Services) {
       responses: { 200: { description: 'The session', schema: dataOf(sessionSchema), headers: sessionEtag } },
       async handle(ctx) {
         const at = wholeNumber(ctx, 'at', 0);
-        const session = at === undefined ? readSession(services, ctx) : await sessionAt(services.store, ctx.params.id, at);
+        const session = at === undefined ? readSession(services, ctx) : await sessionAt(services.store, ctx.params.id, at, services.sessions.get(ctx.params.id));
         if (!session) throw new ApiError('not_found', `session not found at position ${at}`);
         ctx.set('ETag', etagOf(session.version));
         sendJson(ctx, { data: toSession(session, apiBase(services)) });
