@@ -9,6 +9,7 @@ import type { SnapshotItems } from './snapshot-items';
 import { SortedIndex } from './sorted-index';
 import { TermIndex } from './term-index';
 import { ValueIndex } from './value-index';
+import { normalisedPath } from '../src/project-path';
 
 export const SORT_FIELDS = ['title', 'kind', 'status', 'lastOpened', 'createdAt', 'updatedAt'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -89,7 +90,7 @@ export class SessionsProjection implements Projection {
   private readonly byPath = new ValueIndex<SessionState>(
     (session) => (session.projectPath === null ? [] : [session.projectPath]),
     () => this.slotsAndStates(),
-    (path) => path,
+    normalisedPath,
   );
   private readonly terms = new TermIndex(() => this.searchTexts(), { slotOf: (id) => this.slots().get(id)!, idAt: (slot) => this.stateAt(slot)!.id });
   /** Scratch bitmaps for a query's filters: list() is synchronous, so one set serves every request. */
@@ -232,9 +233,9 @@ export class SessionsProjection implements Projection {
     return slot === undefined ? undefined : this.stateAt(slot);
   }
 
-  /** Whether a live session has this project path: what an import checks to skip a project it already has. */
+  /** Whether a live session has this project path, however either is spelt: what an import checks to skip a project it already has. */
   hasProjectPath(path: string): boolean {
-    return this.byPath.slotsOf(path) !== undefined;
+    return this.byPath.slotsOf(normalisedPath(path)) !== undefined;
   }
 
   count(): number {
