@@ -28,11 +28,23 @@ const PROGRESS_EVERY_MS = 1000;
 /** How long the import steps back when the log is overloaded, before trying the same append again. */
 const OVERLOAD_BACKOFF_MS = 100;
 
-/** How long the item loop runs before it lets the event loop serve others. */
-const ITEM_LOOP_SLICE_MS = 10;
+/** How long an import works (its loop and its decisions) before it lets the event loop serve others. */
+const ITEM_LOOP_SLICE_MS = 5;
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Gives the event loop a turn once `sliceMs` have passed since the last: for work that settles in microtasks. */
+class TurnSlicer {
+  private turnAt = Date.now();
+
+  constructor(private readonly sliceMs: number) {}
+
+  async turnIfDue(): Promise<void> {
+    if (Date.now() - this.turnAt < this.sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.turnAt = Date.now();
+  }
+}
 
 /**
  * Runs imports one after another, each item as its own small append: the session (with its
@@ -44,6 +56,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class ImportRunner {
   private queue: Promise<void> = Promise.resolve();
   private stopping = false;
+  private readonly slicer = new TurnSlicer(ITEM_LOOP_SLICE_MS);
 
   constructor(private readonly deps: ImportRunnerDeps) {}
 
@@ -76,11 +89,11 @@ export class ImportRunner {
     const outcomes = new OutcomeWriter((events) => this.commitGivingWay(record.importId, 'any', events, this.metaFor(record)));
     let failure: Error | undefined;
     let loggedAt = Date.now();
-    let turnAt = Date.now();
     for (let index = 0; index < record.items.length && !this.stopping && !failure; index += 1) {
       if (record.outcomes[index]) continue;
       const path = normalisedPath(record.items[index].projectPath);
-      const decided = (lastOnPath.get(path) ?? Promise.resolve()).then(() => this.outcomeOf(record, index));
+      // Skipped items decide in microtasks, one after the other: the slicer breaks a long run of them into turns.
+      const decided = (lastOnPath.get(path) ?? Promise.resolve()).then(() => this.slicer.turnIfDue()).then(() => this.outcomeOf(record, index));
       const decision: Promise<unknown> = decided
         .catch(() => undefined)
         .finally(() => {
@@ -96,11 +109,7 @@ export class ImportRunner {
       unwritten.add(written);
       if (deciding.size >= CONCURRENCY) await Promise.race(deciding);
       if (unwritten.size >= MAX_UNWRITTEN_OUTCOMES) await Promise.race(unwritten);
-      // Items that settle at once (skipped, failed) would otherwise run the loop for many items in one turn.
-      if (Date.now() - turnAt >= ITEM_LOOP_SLICE_MS) {
-        await nextTurn();
-        turnAt = Date.now();
-      }
+      await this.slicer.turnIfDue();
       if (Date.now() - loggedAt >= PROGRESS_EVERY_MS) {
         loggedAt = Date.now();
         this.deps.logger.log('info', 'import progress', this.deps.imports.summary(record, this.deps.now()));
@@ -134,7 +143,7 @@ export class ImportRunner {
     const item = record.items[index];
     const sessionId = importedSessionId(record.importId, index, Date.parse(record.requestedAt));
     if ((await this.deps.store.streamVersion(sessionId)) > 0) return { outcome: 'created', sessionId };
-    if (this.deps.sessions.hasProjectPath(normalisedPath(item.projectPath))) return { outcome: 'skipped', reason: 'a session with this projectPath already exists' };
+    if (this.deps.sessions.hasProjectPath(item.projectPath)) return { outcome: 'skipped', reason: 'a session with this projectPath already exists' };
     let plan;
     try {
       plan = await planItem(item, record);
