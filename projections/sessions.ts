@@ -10,6 +10,7 @@ import { SortedIndex } from './sorted-index';
 import { TagCounts, type TagCount } from './tag-counts';
 import { TermIndex } from './term-index';
 import { ValueIndex } from './value-index';
+import { normalisedPath } from '../src/project-path';
 
 export const SORT_FIELDS = ['title', 'kind', 'status', 'lastOpened', 'createdAt', 'updatedAt'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -89,7 +90,7 @@ export class SessionsProjection implements Projection {
   private readonly tagOrder = new TagCounts();
   private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, this.sessionSlots, undefined, (key, entry) => this.tagOrder.changed(key, entry));
   private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], this.sessionSlots);
-  private readonly byPath = new ValueIndex<SessionState>((session) => (session.projectPath === null ? [] : [session.projectPath]), this.sessionSlots, (path) => path);
+  private readonly byPath = new ValueIndex<SessionState>((session) => (session.projectPath === null ? [] : [session.projectPath]), this.sessionSlots, normalisedPath);
   /** The tag index's build under way, a slice per event-loop turn (see tagsReady). */
   private tagsBuilding: Promise<void> | null = null;
   private readonly terms = new TermIndex({
@@ -254,9 +255,9 @@ export class SessionsProjection implements Projection {
     return slot === undefined ? undefined : this.stateAt(slot);
   }
 
-  /** Whether a live session has this project path: what an import checks to skip a project it already has. */
+  /** Whether a live session has this project path, however either is spelt: what an import checks to skip a project it already has. */
   hasProjectPath(path: string): boolean {
-    return this.byPath.slotsOf(path) !== undefined;
+    return this.byPath.slotsOf(normalisedPath(path)) !== undefined;
   }
 
   count(): number {

@@ -6,6 +6,7 @@ import { fileTitle } from '../commands/attach-preview';
 import type { ImportPlan } from '../commands/import-item';
 import { usableFile, usableProject } from '../files/usable-path';
 import { detectKind } from '../kind';
+import { normalisedPath } from '../project-path';
 import type { ImportItem } from '../schemas/import';
 import { discoverAudio, folderKind } from './discover';
 
@@ -51,28 +52,30 @@ async function mediaTypeOf(path: string): Promise<{ mime: string } | { refused: 
 }
 
 /**
- * Looks at an item's files (§7): the project must exist and be readable; the title defaults to its
+ * Looks at an item's files (§7), by their normalised paths (what the session stores): the project must exist and be readable; the title defaults to its
  * file or folder name, the kind to the item's, the batch's, or the one detected. Previews: the
  * item's `previewAudioPath` (preferred), then, with `generatePreviews`, the audio found in the
  * project folder, newest first. Throws an ItemFailure with the reason when the item fails.
  */
 export async function planItem(item: ImportItem, batch: BatchDefaults): Promise<ImportPlan> {
-  const stats = await projectStats(item.projectPath);
-  const folder = stats.isDirectory() ? item.projectPath : dirname(item.projectPath);
-  const kind = item.projectType?.trim() ?? batch.kind?.trim() ?? (stats.isDirectory() ? await folderKind(folder) : detectKind(item.projectPath));
+  const projectPath = normalisedPath(item.projectPath);
+  const previewAudioPath = item.previewAudioPath === undefined ? undefined : normalisedPath(item.previewAudioPath);
+  const stats = await projectStats(projectPath);
+  const folder = stats.isDirectory() ? projectPath : dirname(projectPath);
+  const kind = item.projectType?.trim() ?? batch.kind?.trim() ?? (stats.isDirectory() ? await folderKind(folder) : detectKind(projectPath));
   const previews: Array<{ path: string; mime: string }> = [];
-  if (item.previewAudioPath !== undefined) {
-    const media = await mediaTypeOf(item.previewAudioPath);
+  if (previewAudioPath !== undefined) {
+    const media = await mediaTypeOf(previewAudioPath);
     if ('refused' in media) throw new ItemFailure(UNUSABLE_PREVIEW, `previewAudioPath: ${media.refused}`);
-    previews.push({ path: item.previewAudioPath, mime: media.mime });
+    previews.push({ path: previewAudioPath, mime: media.mime });
   }
   if (batch.generatePreviews) {
     for (const path of await discoverAudio(folder)) {
-      if (path === item.previewAudioPath) continue;
+      if (path === previewAudioPath) continue;
       const media = await mediaTypeOf(path);
       if ('mime' in media) previews.push({ path, mime: media.mime });
     }
   }
-  const title = item.title?.trim() ?? fileTitle(item.projectPath.replace(/[\\/]+$/, ''));
-  return { title, kind, projectPath: item.projectPath, previews };
+  const title = item.title?.trim() ?? fileTitle(projectPath.replace(/[\\/]+$/, ''));
+  return { title, kind, projectPath, previews };
 }

@@ -45,6 +45,8 @@ const DEFAULT_MAX_QUEUED_APPENDS = 1000;
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Events per read of `readAll` unless the caller asks for fewer. */
 const READ_PAGE = 1000;
+/** Versions a lookup of `versionAt` tells apart: 10,000 versions take four lookups. */
+const VERSION_SEARCH_FANOUT = 16;
 
 export class EventLog implements EventStore {
   private readonly committed = new Subject<StoredEvent>();
@@ -219,12 +221,34 @@ export class EventLog implements EventStore {
     this.allVersionsKnown = true;
   }
 
-  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+  async readStream(streamId: string, fromVersion = 1, toVersion = Number.MAX_SAFE_INTEGER): Promise<StoredEvent[]> {
     if (this.closed) throw closedError();
-    const events = await this.backend.readStream(streamId, fromVersion, await this.streamVersion(streamId));
+    const events = await this.backend.readStream(streamId, Math.max(1, fromVersion), Math.min(toVersion, await this.streamVersion(streamId)));
     // A version read from the backend may be that of a batch written but not yet announced.
     const committed = this.logHead.position;
     return events.filter((event) => event.position <= committed);
+  }
+
+  /**
+   * A search of the stream index, VERSION_SEARCH_FANOUT versions per lookup: a stream's positions
+   * grow with its versions, so each lookup narrows the range to one of its slices.
+   */
+  async versionAt(streamId: string, position: number): Promise<number> {
+    if (this.closed) throw closedError();
+    const until = Math.min(position, this.logHead.position);
+    // Invariant: version `low` is at or before `until` (0 always is), every version above `high` after it.
+    let low = 0;
+    let high = await this.streamVersion(streamId);
+    while (low < high) {
+      const step = Math.ceil((high - low) / VERSION_SEARCH_FANOUT);
+      const probes = Array.from({ length: Math.ceil((high - low) / step) }, (_, index) => Math.min(high, low + step * (index + 1)));
+      const positions = await this.backend.streamPositions(streamId, probes);
+      const before = positions.findIndex((stored) => stored > until);
+      if (before === -1) return probes[probes.length - 1];
+      high = probes[before] - 1;
+      if (before > 0) low = probes[before - 1];
+    }
+    return low;
   }
 
   /**

@@ -25,8 +25,16 @@ export interface AppendResult {
 export interface EventStore {
   /** The log takes the events and meta as they are at the call: it serialises them at once. */
   append(streamId: string, expectedVersion: ExpectedVersion, events: NewEvent[], meta: EventMeta): Promise<AppendResult>;
-  /** The stream's events from `fromVersion` (default 1) in order; empty for an unknown stream. */
-  readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
+  /**
+   * The stream's events from `fromVersion` (default 1) to `toVersion` (default: its last) in order;
+   * empty for an unknown stream. Only those versions are read: a page of a long stream costs a page.
+   */
+  readStream(streamId: string, fromVersion?: number, toVersion?: number): Promise<StoredEvent[]>;
+  /**
+   * The stream's version once the log had reached `position` (that of its last event at or before
+   * it), 0 if it had none yet: a search of the stream index, no event read.
+   */
+  versionAt(streamId: string, position: number): Promise<number>;
   /**
    * Every event after `after` (default 0) in log order, read `pageSize` events at a time (default
    * 1000): a caller that wants only a few asks for a small page. With `types`, only the events of
@@ -63,6 +71,8 @@ export interface LogBackend {
   write(events: readonly SerializedEvent[], streamVersions: ReadonlyMap<string, number>, head: LogHead): Promise<void>;
   /** The stream's events from `fromVersion` to `toVersion` (its version as last committed), in order. */
   readStream(streamId: string, fromVersion: number, toVersion: number): Promise<StoredEvent[]>;
+  /** The positions of these versions of the stream (all stored), in the order asked: its index, no event read. */
+  streamPositions(streamId: string, versions: readonly number[]): Promise<number[]>;
   /** The stored text of the events at positions `from` to `to` (both committed), in order. */
   readPositions(from: number, to: number): Promise<string[]>;
   /** The stored text of every event after `after`, in log order, a page at a time (one scan: replays and tools). */

@@ -87,13 +87,17 @@ export class LevelBackend implements LogBackend {
   async readStream(streamId: string, fromVersion: number, toVersion: number): Promise<StoredEvent[]> {
     if (toVersion < fromVersion) return [];
     const versions = range(fromVersion, toVersion);
+    const positions = await this.streamPositions(streamId, versions);
+    const records = await this.recordsAt(positions, (index) => `, which ${streamId} version ${versions[index]} points to`);
+    return records.map((record) => JSON.parse(record) as StoredEvent);
+  }
+
+  async streamPositions(streamId: string, versions: readonly number[]): Promise<number[]> {
     const indexed = await this.db.getMany(versions.map((version) => streamKey(streamId, version)));
-    const positions = indexed.map((position, index) => {
+    return indexed.map((position, index) => {
       if (position === undefined) throw new StoreError('STORE_CORRUPT', `the stream index has no entry for ${streamId} version ${versions[index]}`);
       return Number(position);
     });
-    const records = await this.recordsAt(positions, (index) => `, which ${streamId} version ${versions[index]} points to`);
-    return records.map((record) => JSON.parse(record) as StoredEvent);
   }
 
   readPositions(from: number, to: number): Promise<string[]> {

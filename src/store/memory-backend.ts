@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../../events/envelope';
+import { StoreError } from './errors';
 import type { LogBackend, LogHead, SerializedEvent } from './event-store';
 import { GENESIS_HASH } from './hash-chain';
 
@@ -8,6 +9,7 @@ const PAGE = 1000;
 export class MemoryBackend implements LogBackend {
   private readonly events: string[] = [];
   private readonly streams = new Map<string, string[]>();
+  private readonly streamIndex = new Map<string, number[]>();
 
   async load() {
     return { head: { position: 0, hash: GENESIS_HASH } };
@@ -27,11 +29,23 @@ export class MemoryBackend implements LogBackend {
       const stream = this.streams.get(event.streamId) ?? [];
       stream.push(json);
       this.streams.set(event.streamId, stream);
+      const positions = this.streamIndex.get(event.streamId) ?? [];
+      positions.push(event.position);
+      this.streamIndex.set(event.streamId, positions);
     }
   }
 
   async readStream(streamId: string, fromVersion: number, toVersion: number): Promise<StoredEvent[]> {
     return (this.streams.get(streamId) ?? []).slice(fromVersion - 1, toVersion).map((json) => JSON.parse(json) as StoredEvent);
+  }
+
+  async streamPositions(streamId: string, versions: readonly number[]): Promise<number[]> {
+    const positions = this.streamIndex.get(streamId) ?? [];
+    return versions.map((version) => {
+      const position = positions[version - 1];
+      if (position === undefined) throw new StoreError('STORE_CORRUPT', `the stream index has no entry for ${streamId} version ${version}`);
+      return position;
+    });
   }
 
   async readPositions(from: number, to: number): Promise<string[]> {
@@ -44,8 +58,8 @@ export class MemoryBackend implements LogBackend {
 
   async *readStreamIndex(): AsyncIterable<{ streamId: string; version: number; position: number }> {
     for (const streamId of [...this.streams.keys()].sort()) {
-      for (const [index, json] of this.streams.get(streamId)!.entries()) {
-        yield { streamId, version: index + 1, position: (JSON.parse(json) as StoredEvent).position };
+      for (const index of this.streams.get(streamId)!.keys()) {
+        yield { streamId, version: index + 1, position: this.streamIndex.get(streamId)![index] };
       }
     }
   }

@@ -428,6 +428,72 @@ function storeContract(name: string, storage: () => Storage): void {
       });
     });
 
+    describe('reading part of a long stream', function () {
+      /** Stream `session-long` with `versions` events, each after an event on another stream: positions 2, 4, 6 ... */
+      async function interleaved(store: EventStore, versions: number): Promise<void> {
+        for (let version = 1; version <= versions; version += 1) {
+          await store.append(`session-other-${version}`, 0, [sessionCreated()], meta());
+          await store.append('session-long', version - 1, [sessionCreated({ title: `v${version}` })], meta());
+        }
+      }
+
+      it('reads a version range, and only those versions, clipped to the stream; an empty range reads nothing', async function () {
+        const backend = new CountingReads(under.backend());
+        const store = await open(backend);
+        await interleaved(store, 40);
+        backend.streamEventsRead = 0;
+
+        const page = await store.readStream('session-long', 11, 15);
+        assert.deepEqual(page.map((event) => [event.version, event.position, event.data.title]), [11, 12, 13, 14, 15].map((version) => [version, version * 2, `v${version}`]));
+        assert.equal(backend.streamEventsRead, 5);
+        assert.deepEqual((await store.readStream('session-long', 39, 100)).map((event) => event.version), [39, 40]);
+        assert.deepEqual(await store.readStream('session-long', 41, 50), []);
+        assert.deepEqual(await store.readStream('session-long', 20, 19), []);
+        assert.deepEqual((await store.readStream('session-long', 0, 1)).map((event) => event.version), [1]);
+        assert.deepEqual(await store.readStream('session-none', 1, 10), []);
+        assert.equal(backend.streamEventsRead, 5 + 2 + 1);
+      });
+
+      it("gives the stream's version at any position: 0 before it began, its last at or before the position, its head past the log's", async function () {
+        const store = await open();
+        await interleaved(store, 40);
+        assert.equal(await store.versionAt('session-long', 0), 0);
+        assert.equal(await store.versionAt('session-long', 1), 0);
+        for (let position = 2; position <= 80; position += 1) {
+          assert.equal(await store.versionAt('session-long', position), Math.floor(position / 2), `at position ${position}`);
+        }
+        assert.equal(await store.versionAt('session-long', 1_000_000), 40);
+        assert.equal(await store.versionAt('session-other-7', 12), 0);
+        assert.equal(await store.versionAt('session-other-7', 13), 1);
+        assert.equal(await store.versionAt('session-none', 80), 0);
+      });
+
+      it('finds the version at a position of a 3,000-event stream in a few index lookups of at most 16 entries, reading no event', async function () {
+        this.timeout(60_000);
+        const backend = new CountingReads(under.backend());
+        const store = await open(backend);
+        for (let version = 0; version < 3_000; version += 100) {
+          await store.append('session-long', version, range(1, 100).map((index) => sessionCreated({ title: `v${version + index}` })), meta());
+        }
+        await store.append('session-other', 0, [sessionCreated()], meta());
+        backend.streamEventsRead = 0;
+        for (const position of [1, 2, 1_499, 1_500, 2_999, 3_000, 3_001]) {
+          backend.indexEntriesRead = 0;
+          assert.equal(await store.versionAt('session-long', position), Math.min(position, 3_000), `at position ${position}`);
+          assert.ok(backend.indexEntriesRead <= 4 * 16, `${backend.indexEntriesRead} index entries read for position ${position}`);
+        }
+        assert.equal(backend.streamEventsRead, 0);
+      });
+
+      it('rejects both reads with STORE_CLOSED once the log is closed', async function () {
+        const store = await open();
+        await interleaved(store, 2);
+        await store.close();
+        await expectStoreError(store.readStream('session-long', 1, 2), 'STORE_CLOSED');
+        await expectStoreError(store.versionAt('session-long', 3), 'STORE_CLOSED');
+      });
+    });
+
     describe('stream versions', function () {
       it('reads none when it opens, then those of the streams a batch appends to, once per stream', async function () {
         const backend = new CountingReads(under.backend());
@@ -667,6 +733,19 @@ describe('LevelDB store', function () {
       assert.deepEqual((await reopened.readStream(streamOf(2))).map((event) => event.position), [2]);
     });
   }
+
+  it('finds the version at a position in a stream whose index lost an entry as STORE_CORRUPT, naming it', async function () {
+    const store = await open();
+    for (let version = 0; version < 40; version += 1) await store.append('session-a', version, [sessionCreated()], meta());
+    await store.close();
+    const db = new Level<string, string>(dir);
+    // The first lookup of a 40-version search reads every third version: 21 is one of them.
+    await db.del(`s!session-a!${'21'.padStart(16, '0')}`);
+    await db.close();
+    const reopened = await open();
+    const error = await expectStoreError(reopened.versionAt('session-a', 30), 'STORE_CORRUPT');
+    assert.match(error.message, /session-a version 21/);
+  });
 
   it('reads the log past a missing event as STORE_CORRUPT, naming its position', async function () {
     const first = await open();

@@ -51,6 +51,10 @@ class DelegatingBackend implements LogBackend {
     return this.inner.readStream(streamId, fromVersion, toVersion);
   }
 
+  streamPositions(streamId: string, versions: readonly number[]) {
+    return this.inner.streamPositions(streamId, versions);
+  }
+
   readPositions(from: number, to: number) {
     return this.inner.readPositions(from, to);
   }
@@ -159,10 +163,26 @@ export class FailingHeads extends DelegatingBackend {
   }
 }
 
-/** A backend that counts the log scans (`readPages`) and notes the stream versions it is asked for. */
+/**
+ * A backend that counts the log scans (`readPages`), notes the stream versions it is asked for, and
+ * counts the stream index entries and stream events it reads.
+ */
 export class CountingReads extends DelegatingBackend {
   scans = 0;
   readonly versionReads: string[][] = [];
+  indexEntriesRead = 0;
+  streamEventsRead = 0;
+
+  override streamPositions(streamId: string, versions: readonly number[]): Promise<number[]> {
+    this.indexEntriesRead += versions.length;
+    return super.streamPositions(streamId, versions);
+  }
+
+  override async readStream(streamId: string, fromVersion: number, toVersion: number) {
+    const events = await super.readStream(streamId, fromVersion, toVersion);
+    this.streamEventsRead += events.length;
+    return events;
+  }
 
   override streamVersions(streamIds: readonly string[]): Promise<number[]> {
     this.versionReads.push([...streamIds]);

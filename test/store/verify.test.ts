@@ -79,6 +79,7 @@ function backendOf({ records, head, streamVersions, index }: Stored): LogBackend
     },
     write: async (_events: readonly SerializedEvent[]) => assert.fail('the verifier must not write'),
     readStream: async () => assert.fail('the verifier reads the log, not streams'),
+    streamPositions: async () => assert.fail('the verifier reads the whole stream index at once'),
     readPositions: async () => assert.fail('the verifier scans the log in pages'),
     async *readPages(after: number) {
       yield records.slice(after);

@@ -5,6 +5,7 @@ import { eventFilter } from '../event-filter';
 import { pageQuery, wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
+import type { EventStore } from '../../store';
 import { eventPageSchema, eventSchema, pageOf } from '../../schemas/responses';
 import { eventFilterParameters, pageParameters } from '../parameters';
 import { sendJson } from '../json';
@@ -32,7 +33,7 @@ export function eventRoutes(services: Services) {
         const events: StoredEvent[] = [];
         // Unfiltered, a page is exactly the next `limit` positions; filtered, it is read in pages until found.
         const pageSize = wanted.types === null ? limit : MAX_EVENTS_PAGE;
-        const source = wanted.sessionId ? await streamAfter(services, wanted.sessionId, after) : services.store.readAll(after, pageSize, wanted.types);
+        const source = wanted.sessionId ? streamAfter(services.store, wanted.sessionId, after, pageSize) : services.store.readAll(after, pageSize, wanted.types);
         for await (const event of source) {
           if (!wanted.matches(event)) continue;
           events.push(upcast(event));
@@ -51,15 +52,24 @@ export function eventRoutes(services: Services) {
       query: pageParameters,
       responses: { 200: { description: "A page of the session's events", schema: pageOf(eventSchema) } },
       async handle(ctx) {
-        const events = await services.store.readStream(ctx.params.id);
-        if (events.length === 0) throw new ApiError('not_found', 'session not found');
+        // The stream's versions are its history's indexes: a page is a version range, read alone.
+        const total = await services.store.versionAt(ctx.params.id, services.store.head().position);
+        if (total === 0) throw new ApiError('not_found', 'session not found');
         const { limit, offset } = pageQuery(ctx);
-        sendJson(ctx, { data: events.slice(offset, offset + limit).map(upcast), meta: { total: events.length, limit, offset } });
+        const events = offset < total ? await services.store.readStream(ctx.params.id, offset + 1, Math.min(total, offset + limit)) : [];
+        sendJson(ctx, { data: events.map(upcast), meta: { total, limit, offset } });
       },
     }),
   ];
 }
 
-async function streamAfter(services: Services, streamId: string, after: number): Promise<StoredEvent[]> {
-  return (await services.store.readStream(streamId)).filter((event) => event.position > after);
+/**
+ * The stream's events after log position `after`, `pageSize` versions per read: the first version
+ * after it is found in the stream index, and only the versions from there are read.
+ */
+async function* streamAfter(store: EventStore, streamId: string, after: number, pageSize: number): AsyncIterable<StoredEvent> {
+  const last = await store.versionAt(streamId, store.head().position);
+  for (let version = await store.versionAt(streamId, after); version < last; version += pageSize) {
+    yield* await store.readStream(streamId, version + 1, Math.min(last, version + pageSize));
+  }
 }

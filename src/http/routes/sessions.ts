@@ -8,7 +8,8 @@ import { newSessionId } from '../../ids';
 import { readOnlySessionFieldNames, sessionSchema } from '../../schemas/session';
 import type { SessionState } from '../../../projections/session-state';
 import { onceByKey } from '../idempotency';
-import { sessionAt } from '../time-travel';
+import { FOLD_PAGE, sessionAt } from '../time-travel';
+import { FoldCheckpoints } from '../fold-checkpoints';
 import { idempotencyScopes } from '../../../projections/idempotency';
 import { sessionQuery, wholeNumber } from '../query';
 import { defineRoute } from '../route';
@@ -26,6 +27,7 @@ const updateBodyRules = { readOnlyFields: new Set([...readOnlySessionFieldNames]
 
 export function sessionRoutes(services: Services) {
   const sessionJson = new SessionJsonCache();
+  const pastStates = new FoldCheckpoints(FOLD_PAGE);
   const respondCreated = (ctx: Context, session: SessionState) => {
     ctx.status = 201;
     ctx.set('Location', `/api/v1/sessions/${session.id}`);
@@ -101,7 +103,7 @@ export function sessionRoutes(services: Services) {
       responses: { 200: { description: 'The session', schema: dataOf(sessionSchema), headers: sessionEtag } },
       async handle(ctx) {
         const at = wholeNumber(ctx, 'at', 0);
-        const session = at === undefined ? readSession(services, ctx) : await sessionAt(services.store, ctx.params.id, at);
+        const session = at === undefined ? readSession(services, ctx) : await sessionAt(services.store, ctx.params.id, at, { current: services.sessions.get(ctx.params.id), checkpoints: pastStates });
         if (!session) throw new ApiError('not_found', `session not found at position ${at}`);
         ctx.set('ETag', etagOf(session.version));
         sendJson(ctx, { data: toSession(session, apiBase(services)) });
