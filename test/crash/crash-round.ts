@@ -742,9 +742,14 @@ export async function runCrashRound(options: RoundOptions): Promise<RoundResult>
       for (const tag of states[states.length - 1]!.tags as string[]) tagCounts.set(tag, (tagCounts.get(tag) ?? 0) + 1);
     }
     const expectedTags = [...tagCounts].map(([tag, count]) => ({ tag, count })).sort((a, b) => b.count - a.count || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-    const tags = await api('GET', '/tags');
-    if (tags.status !== 200 || !isDeepStrictEqual(tags.body.data, expectedTags)) {
-      problem(`GET /tags answered ${tags.status} ${tags.text.slice(0, 300)}; the fold gives ${JSON.stringify(expectedTags).slice(0, 300)}`);
+    // Every page of /tags, at the largest page size: together they are the fold's list, and meta.total its length.
+    for (let offset = 0; offset === 0 || offset < expectedTags.length; offset += 1000) {
+      const tags = await api('GET', `/tags?limit=1000&offset=${offset}`);
+      const expectedPage = expectedTags.slice(offset, offset + 1000);
+      if (tags.status !== 200 || !isDeepStrictEqual(tags.body.data, expectedPage) || tags.body.meta?.total !== expectedTags.length) {
+        problem(`GET /tags?offset=${offset} answered ${tags.status} ${tags.text.slice(0, 300)}; the fold gives ${expectedTags.length} tags, here ${JSON.stringify(expectedPage).slice(0, 300)}`);
+        break;
+      }
     }
     for (const word of TAG_WORDS) {
       const filtered = await api('GET', `/sessions?tags=${word}&limit=1`);
