@@ -240,13 +240,7 @@ export class SessionsProjection implements Projection {
    */
   searchReady(): Promise<void> {
     if (this.terms.complete) return Promise.resolve();
-    this.termsBuilding ??= (async () => {
-      try {
-        while (this.terms.buildSome(INDEX_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
-      } finally {
-        this.termsBuilding = null;
-      }
-    })();
+    this.termsBuilding ??= buildInSlices(this.terms).finally(() => (this.termsBuilding = null));
     return this.termsBuilding;
   }
 
@@ -286,13 +280,7 @@ export class SessionsProjection implements Projection {
    */
   tagsReady(): Promise<void> {
     if (this.byTag.complete) return Promise.resolve();
-    this.tagsBuilding ??= (async () => {
-      try {
-        while (this.byTag.buildSome(INDEX_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
-      } finally {
-        this.tagsBuilding = null;
-      }
-    })();
+    this.tagsBuilding ??= buildInSlices(this.byTag).finally(() => (this.tagsBuilding = null));
     return this.tagsBuilding;
   }
 
@@ -476,4 +464,9 @@ export class SessionsProjection implements Projection {
     }
     return items;
   }
+}
+
+/** Runs an index's first build a slice per event-loop turn, so other requests are served in between. */
+async function buildInSlices(index: { buildSome(budgetMs: number): boolean }): Promise<void> {
+  while (index.buildSome(INDEX_BUILD_SLICE_MS)) await new Promise((resolve) => setImmediate(resolve));
 }
