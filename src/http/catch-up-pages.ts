@@ -95,7 +95,7 @@ export class CatchUpPages {
       const first = index * CATCH_UP_PAGE_EVENTS + 1;
       const end = first + CATCH_UP_PAGE_EVENTS - 1;
       const events: FramedEvent[] = [];
-      for await (const event of this.store.readAll(first - 1, CATCH_UP_PAGE_EVENTS)) {
+      for await (const event of this.store.readAll(first - 1, CATCH_UP_PAGE_EVENTS, null, end)) {
         events.push({ position: event.position, type: event.type, streamId: event.streamId, frame: this.options.frame(event) });
         if (event.position >= end) break;
       }

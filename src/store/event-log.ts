@@ -256,10 +256,11 @@ export class EventLog implements EventStore {
    * whose native page buffer classic-level frees only when V8 collects it (a client paging through
    * GET /events at 230 requests/s drove the server to 2 GB that way).
    */
-  async *readAll(after = 0, pageSize = READ_PAGE, types: ReadonlySet<string> | null = null): AsyncIterable<StoredEvent> {
+  async *readAll(after = 0, pageSize = READ_PAGE, types: ReadonlySet<string> | null = null, upTo = Number.POSITIVE_INFINITY): AsyncIterable<StoredEvent> {
     if (this.closed) throw closedError();
-    for (let last = after; last < this.logHead.position; ) {
-      const to = Math.min(last + pageSize, this.logHead.position);
+    const end = Math.min(upTo, this.logHead.position);
+    for (let last = after; last < end; ) {
+      const to = Math.min(last + pageSize, end);
       const records = await this.backend.readPositions(last + 1, to);
       for (const record of records) if (types === null || types.has(recordType(record))) yield JSON.parse(record) as StoredEvent;
       last = to;

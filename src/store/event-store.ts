@@ -38,9 +38,9 @@ export interface EventStore {
   /**
    * Every event after `after` (default 0) in log order, read `pageSize` events at a time (default
    * 1000): a caller that wants only a few asks for a small page. With `types`, only the events of
-   * those types; the others are skipped unparsed.
+   * those types; the others are skipped unparsed. With `upTo`, nothing after that position.
    */
-  readAll(after?: number, pageSize?: number, types?: ReadonlySet<string> | null): AsyncIterable<StoredEvent>;
+  readAll(after?: number, pageSize?: number, types?: ReadonlySet<string> | null, upTo?: number): AsyncIterable<StoredEvent>;
   /** Catch-up from `after`, then live: every later event once, in order, with no gap. */
   subscribe(after: number): Observable<StoredEvent>;
   head(): LogHead;

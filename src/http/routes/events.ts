@@ -11,6 +11,12 @@ import { eventFilterParameters, pageParameters } from '../parameters';
 import { sendJson } from '../json';
 
 const MAX_EVENTS_PAGE = 1000;
+/**
+ * Positions one type-filtered page may look through: a type that is rare or absent would otherwise
+ * make one request read the whole log. A page that stops here has fewer events than `limit` (maybe
+ * none) and `meta.next` where it stopped, so a client that follows `next` still sees every event.
+ */
+export const MAX_SCANNED_PER_PAGE = 10_000;
 
 /** The audit routes read the log on purpose: they answer with what happened, not what is. */
 export function eventRoutes(services: Services) {
@@ -33,14 +39,16 @@ export function eventRoutes(services: Services) {
         const events: StoredEvent[] = [];
         // Unfiltered, a page is exactly the next `limit` positions; filtered, it is read in pages until found.
         const pageSize = wanted.types === null ? limit : MAX_EVENTS_PAGE;
-        const source = wanted.sessionId ? streamAfter(services.store, wanted.sessionId, after, pageSize) : services.store.readAll(after, pageSize, wanted.types);
+        const head = services.store.head().position;
+        const scanEnd = wanted.sessionId ? head : Math.min(head, after + MAX_SCANNED_PER_PAGE);
+        const source = wanted.sessionId ? streamAfter(services.store, wanted.sessionId, after, pageSize) : services.store.readAll(after, pageSize, wanted.types, scanEnd);
         for await (const event of source) {
           if (!wanted.matches(event)) continue;
           events.push(upcast(event));
           if (events.length === limit) break;
         }
-        const next = events.length === limit ? events[events.length - 1].position : null;
-        sendJson(ctx, { data: events, meta: { limit, next, head: services.store.head().position } });
+        const next = events.length === limit ? events[events.length - 1].position : scanEnd < head ? scanEnd : null;
+        sendJson(ctx, { data: events, meta: { limit, next, head } });
       },
     }),
 
