@@ -122,8 +122,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
   // What has been started, stopped in reverse order on shutdown or when a later step fails.
   const started: Array<{ stop(): void | Promise<void> }> = [held, { stop: () => store.close() }];
+  // Every part is stopped even when one before it fails (the log must close and the lock go);
+  // the first failure is logged with the rest and then reported to the caller.
   const stopAll = async () => {
-    for (const part of [...started].reverse()) await part.stop();
+    let firstFailure: unknown;
+    for (const part of [...started].reverse()) {
+      try {
+        await part.stop();
+      } catch (error) {
+        logger.log('error', 'a part of the server did not stop cleanly', { error: (error as Error).message });
+        firstFailure ??= error;
+      }
+    }
+    if (firstFailure !== undefined) throw firstFailure;
   };
 
   try {
@@ -241,7 +252,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       close: () => (closing ??= stopAll()),
     };
   } catch (error) {
-    await stopAll();
+    // What start-up failed on is the error to report; a failure while undoing it is only logged.
+    await stopAll().catch(() => undefined);
     throw error;
   }
 }

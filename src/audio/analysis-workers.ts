@@ -60,6 +60,11 @@ export class AnalysisWorkers {
     });
   }
 
+  /** Workers alive and waiting for a job. */
+  idleWorkers(): number {
+    return this.idle.length;
+  }
+
   /** Ends every worker at once, whatever it is doing: waiting and running analyses end with "the server is stopping". */
   async close(): Promise<void> {
     this.closed = true;
@@ -86,6 +91,14 @@ export class AnalysisWorkers {
       stderr: false,
     });
     worker.unref();
+    // Between jobs nobody listens: an error there would be thrown in the server's thread, and a
+    // worker that ended while idle would be handed the next job. The job's own listeners report
+    // what happens during a job; these only keep the pool sound.
+    worker.on('error', () => undefined);
+    worker.once('exit', () => {
+      const index = this.idle.indexOf(worker);
+      if (index >= 0) this.idle.splice(index, 1);
+    });
     return worker;
   }
 

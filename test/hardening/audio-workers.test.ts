@@ -6,6 +6,7 @@ import { AnalysisUnavailableError, isAudioError } from '../../src/audio/errors';
 import { MAX_CHUNKS, wavLayout } from '../../src/audio/pcm';
 import { Waveforms } from '../../src/audio/waveforms';
 import { sine, tempAudioDir, writeWav, type AudioDir } from '../helpers/audio';
+import { eventually } from '../helpers/eventually';
 import { rssBytes } from '../helpers/hardening';
 
 /*
@@ -40,6 +41,49 @@ describe('hardening: analysis workers and their limits (findings 1, 9)', functio
     try {
       await assert.rejects(workers.run('/nowhere.wav', 100, async () => undefined), (error: Error) => isAudioError(error, 'AUDIO_UNDECODABLE') && /more than 32 MB/.test(error.message));
       assert.ok(rssBytes() - rssBefore < 300 * 1024 * 1024, 'the test process stayed small');
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('given a worker that throws after it answered (idle in the pool), then the server thread lives on and the next analysis is answered', async () => {
+    const workers = new AnalysisWorkers({
+      timeoutMs: 5_000,
+      memoryMb: 64,
+      workers: 1,
+      script: script(
+        'late-throw.js',
+        "const { parentPort } = require('node:worker_threads'); parentPort.on('message', ({ id }) => { parentPort.postMessage({ id, error: { code: 'AUDIO_NOT_AUDIO', message: 'answered' } }); setTimeout(() => { throw new Error('left behind'); }, 20); });",
+      ),
+    });
+    const uncaught: Error[] = [];
+    const onUncaught = (error: Error) => uncaught.push(error);
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      await assert.rejects(workers.run('/a.wav', 100, async () => undefined), (error: Error) => error.message === 'answered');
+      await eventually(async () => workers.idleWorkers(), (count) => count === 0, 'the worker that threw ended');
+      await assert.rejects(workers.run('/b.wav', 100, async () => undefined), (error: Error) => error.message === 'answered');
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await workers.close();
+    }
+  });
+
+  it('given a worker that ends while idle in the pool, then the next analysis gets a new worker, not the whole budget', async () => {
+    const workers = new AnalysisWorkers({
+      timeoutMs: 20_000,
+      memoryMb: 64,
+      workers: 1,
+      script: script(
+        'idle-exit.js',
+        "const { parentPort } = require('node:worker_threads'); parentPort.on('message', ({ id }) => { parentPort.postMessage({ id, error: { code: 'AUDIO_NOT_AUDIO', message: 'answered' } }); setTimeout(() => process.exit(0), 20); });",
+      ),
+    });
+    try {
+      await assert.rejects(workers.run('/a.wav', 100, async () => undefined), (error: Error) => error.message === 'answered');
+      await eventually(async () => workers.idleWorkers(), (count) => count === 0, 'the idle worker ended');
+      await assert.rejects(workers.run('/b.wav', 100, async () => undefined), (error: Error) => isAudioError(error, 'AUDIO_NOT_AUDIO') && error.message === 'answered');
     } finally {
       await workers.close();
     }
