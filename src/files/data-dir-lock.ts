@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, readSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { StoreError } from '../store/errors';
 
@@ -61,10 +61,16 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Slack on the boot time computed from the uptime, which is rounded. */
+const BOOT_SLACK_MS = 10_000;
+
 /** Whether the holder a lock file names may still be alive (when in doubt: yes). */
 export function holderAlive(holder: LockHolder, file: string): boolean {
   if (holder.hostname !== hostname()) return true;
   if (!Number.isInteger(holder.pid) || holder.pid <= 0) return false;
+  // Taken before this machine last started: its pid may now be any other process's (the only
+  // check where /proc gives no start time, as on macOS).
+  if (Date.parse(holder.since) < Date.now() - uptime() * 1000 - BOOT_SLACK_MS) return false;
   if (holder.pid === process.pid) return heldHere.get(file) === holder.nonce;
   if (!isRunning(holder.pid)) return false;
   const stat = procStat(holder.pid);
@@ -108,7 +114,8 @@ function writeWhole(path: string, text: string): void {
 const locked = (dataDir: string, holder: LockHolder | null) =>
   new StoreError(
     'STORE_LOCKED',
-    `the data directory ${dataDir} is held by ${holder ? `${holder.command} (pid ${holder.pid} on ${holder.hostname})` : 'another process'}`,
+    `the data directory ${dataDir} is held by ${holder ? `${holder.command} (pid ${holder.pid} on ${holder.hostname})` : 'another process'}; ` +
+      `if no sessiondock runs on it, remove ${join(dataDir, LOCK_FILE)}`,
   );
 
 /**

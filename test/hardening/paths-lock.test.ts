@@ -186,7 +186,7 @@ describe('hardening: the data directory lock (finding 2)', function () {
     assert.equal((await runCli(['verify', '--data-dir', dataDir])).code, 0);
 
     // And the lock file of a live process (this one) keeps a server out
-    writeFileSync(lockFile, JSON.stringify({ ...stale, pid: process.pid, processStart: processStartOf(process.pid), nonce: 'live' }), { mode: 0o600 });
+    writeFileSync(lockFile, JSON.stringify({ ...stale, pid: process.pid, processStart: processStartOf(process.pid), nonce: 'live', since: new Date().toISOString() }), { mode: 0o600 });
     await assertSecondServerRefused(dataDir);
     const verify = await runCli(['verify', '--data-dir', dataDir]);
     assert.equal(verify.code, 1);

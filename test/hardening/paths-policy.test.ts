@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { Stats } from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
 import { acquireDataDirLock, holderAlive, LOCK_FILE, processStartOf, type LockHolder } from '../../src/files/data-dir-lock';
 import { isPlatformAbsolute, isWithin, locationRefusal, projectLocationRefusal, type PathPolicy } from '../../src/files/path-policy';
@@ -119,6 +119,25 @@ describe('hardening: the data directory lock file', () => {
     assert.equal(holderAlive(holder({ nonce: 'an earlier run of this pid' }), file), false);
     assert.equal(holderAlive(holder({ pid: exited, hostname: 'another-host' }), file), true, 'another host cannot be checked: kept');
     assert.equal(holderAlive(holder({ pid: -1 }), file), false);
+  });
+
+  it('counts a holder from before the machine last started as gone, even where its pid runs and no start time tells it apart', () => {
+    const file = join(dir, LOCK_FILE);
+    const beforeBoot = new Date(Date.now() - uptime() * 1000 - 86_400_000).toISOString();
+    assert.equal(holderAlive(holder({ pid: process.ppid, processStart: null, since: beforeBoot }), file), false);
+    assert.equal(holderAlive(holder({ pid: process.ppid, processStart: null }), file), true);
+  });
+
+  it('names the lock file to remove when it refuses', () => {
+    const lock = acquireDataDirLock(dir, 'first');
+    try {
+      assert.throws(
+        () => acquireDataDirLock(dir, 'second'),
+        (error) => isStoreError(error, 'STORE_LOCKED') && error.message.endsWith(`if no sessiondock runs on it, remove ${join(dir, LOCK_FILE)}`),
+      );
+    } finally {
+      lock.release();
+    }
   });
 
   it('counts a zombie (killed, not yet reaped) as gone', async function () {
