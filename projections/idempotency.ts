@@ -33,6 +33,10 @@ interface SavedResult {
 
 export const DEFAULT_MAX_IDEMPOTENCY_KEYS = 200_000;
 
+/** A request hash (64 hex digits, as the meta schema requires) kept as 32 one-byte characters: half the memory. */
+const packHash = (hex: string) => Buffer.from(hex, 'hex').toString('latin1');
+const unpackHash = (packed: string) => Buffer.from(packed, 'latin1').toString('hex');
+
 /**
  * Writes made under an Idempotency-Key, by route and key, for 24 hours: rebuilt from the log's
  * metadata, so a retry after a restart is still recognised. At most `maxKeys` are kept: past it
@@ -41,7 +45,10 @@ export const DEFAULT_MAX_IDEMPOTENCY_KEYS = 200_000;
 export class IdempotencyProjection implements Projection {
   readonly name = 'idempotency';
   readonly version = 2;
-  /** In the order they were written (a key written again moves to the end): the oldest come first. */
+  /**
+   * In the order they were written (a key written again moves to the end): the oldest come first.
+   * Their request hashes are packed.
+   */
   private readonly results = new Map<string, IdempotentResult>();
 
   constructor(private readonly maxKeys = DEFAULT_MAX_IDEMPOTENCY_KEYS) {
@@ -60,19 +67,19 @@ export class IdempotencyProjection implements Projection {
     const at = Date.parse(event.meta.at);
     // A time Date cannot read (a leap second) makes a key no request can ever find.
     if (Number.isNaN(at)) return;
-    this.remember(`${scope}\u0000${idempotencyKey}`, { requestHash, at, streamId: event.streamId, position: event.position });
+    this.remember(`${scope}\u0000${idempotencyKey}`, { requestHash: packHash(requestHash), at, streamId: event.streamId, position: event.position });
     this.forgetBefore(at - IDEMPOTENCY_WINDOW_MS);
   }
 
   snapshot(): Array<[string, SavedResult]> {
     return [...this.results]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, { at, ...rest }]) => [key, { ...rest, at: new Date(at).toISOString() }]);
+      .map(([key, { requestHash, at, ...rest }]) => [key, { requestHash: unpackHash(requestHash), ...rest, at: new Date(at).toISOString() }]);
   }
 
   restore(items: SnapshotItems): void {
     const results = (allItems(items) as Array<[string, SavedResult]>)
-      .map(([key, { at, ...rest }]): [string, IdempotentResult] => [key, { ...rest, at: Date.parse(at) }])
+      .map(([key, { requestHash, at, ...rest }]): [string, IdempotentResult] => [key, { requestHash: packHash(requestHash), ...rest, at: Date.parse(at) }])
       .sort(([, a], [, b]) => a.at - b.at);
     for (const [key, result] of results) this.remember(key, result);
   }
@@ -80,7 +87,7 @@ export class IdempotencyProjection implements Projection {
   /** The result of the first request with this key on this route, if it is less than 24 hours old. */
   find(scope: string, idempotencyKey: string, now: Date): IdempotentResult | undefined {
     const result = this.results.get(`${scope}\u0000${idempotencyKey}`);
-    return result && now.getTime() - result.at < IDEMPOTENCY_WINDOW_MS ? result : undefined;
+    return result && now.getTime() - result.at < IDEMPOTENCY_WINDOW_MS ? { ...result, requestHash: unpackHash(result.requestHash) } : undefined;
   }
 
   private remember(key: string, result: IdempotentResult): void {
