@@ -219,7 +219,7 @@ export class EventLog implements EventStore {
 
   /** Keeps the version cache within its capacity once a commit is done: the streams still queued stay. */
   private forgetIdleVersions(): void {
-    if (!this.streamVersions.isFull) return;
+    if (this.streamVersions.size <= this.streamVersions.capacity) return;
     const queued = new Set(this.queue.map((append) => append.streamId));
     this.streamVersions.trim((streamId) => queued.has(streamId));
   }
