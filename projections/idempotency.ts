@@ -74,12 +74,13 @@ export class IdempotencyProjection implements Projection {
   snapshot(): Array<[string, SavedResult]> {
     return [...this.results]
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, { requestHash, at, ...rest }]) => [key, { requestHash: unpackHash(requestHash), ...rest, at: new Date(at).toISOString() }]);
+      .map(([key, { requestHash, at, streamId, position }]) => [key, { requestHash: unpackHash(requestHash), at: new Date(at).toISOString(), streamId, position }]);
   }
 
   restore(items: SnapshotItems): void {
     const results = (allItems(items) as Array<[string, SavedResult]>)
-      .map(([key, { requestHash, at, ...rest }]): [string, IdempotentResult] => [key, { requestHash: packHash(requestHash), ...rest, at: Date.parse(at) }])
+      .map(([key, { requestHash, at, streamId, position }]): [string, IdempotentResult] => [key, { requestHash: packHash(requestHash), at: Date.parse(at), streamId, position }])
+      .filter(([, result]) => !Number.isNaN(result.at))
       .sort(([, a], [, b]) => a.at - b.at);
     for (const [key, result] of results) this.remember(key, result);
   }

@@ -98,6 +98,17 @@ describe('idempotency model', () => {
     assert.deepEqual(capped.snapshot().map(([key]) => key.split('\u0000')[1]), ['a', 'b']);
   });
 
+  it('given a snapshot holding a time that cannot be read (an older server kept such keys), when restored, then that key is left out', () => {
+    const model = new IdempotencyProjection();
+    model.restore(
+      itemsOf([
+        ['POST /api/v1/sessions\u0000leap', { requestHash: hashOf(1), at: '2026-12-31T23:59:60Z', streamId: 'session-1', position: 1 }],
+        ['POST /api/v1/sessions\u0000fine', { requestHash: hashOf(2), at: new Date(T0).toISOString(), streamId: 'session-2', position: 2 }],
+      ]),
+    );
+    assert.deepEqual(model.snapshot().map(([key]) => key), ['POST /api/v1/sessions\u0000fine']);
+  });
+
   it('refuses a cap under 1', () => {
     assert.throws(() => new IdempotencyProjection(0), /at least 1 key, not 0/);
   });
