@@ -32,6 +32,10 @@ export interface Config {
   snapshotEveryEvents: number;
   /** Appends waiting for the next group commit beyond which writes are refused with 503 overloaded. */
   maxQueuedWrites: number;
+  /** Streams whose versions the log keeps in memory (least recently written forgotten first; read from the log again when needed). */
+  cachedStreamVersions: number;
+  /** Idempotency keys remembered at most: past it the oldest are forgotten before their 24 hours. */
+  maxIdempotencyKeys: number;
   /** How long one preview analysis may run before it is stopped and the file counted undecodable. */
   analysisTimeoutMs: number;
   /** Preview analyses that run at once, each on its own worker thread. */
@@ -52,7 +56,7 @@ export const DEFAULT_HOST = 'localhost';
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'streamMaxClients', 'streamMaxTotalBufferedBytes', 'maxConnections', 'snapshotEveryEvents', 'maxQueuedWrites', 'analysisTimeoutMs', 'analysisWorkers', 'analysisMemoryMb', 'waveformCacheMb', 'opener', 'dangerouslyListenOnNetwork'],
+  required: ['host', 'port', 'dataDir', 'mode', 'tokenFile', 'allowedOrigins', 'minFreeDiskMb', 'probeIntervalMs', 'recentDays', 'streamHeartbeatMs', 'streamMaxBufferedBytes', 'streamMaxClients', 'streamMaxTotalBufferedBytes', 'maxConnections', 'snapshotEveryEvents', 'maxQueuedWrites', 'cachedStreamVersions', 'maxIdempotencyKeys', 'analysisTimeoutMs', 'analysisWorkers', 'analysisMemoryMb', 'waveformCacheMb', 'opener', 'dangerouslyListenOnNetwork'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -71,6 +75,8 @@ export const configSchema = {
     maxConnections: { type: ['integer', 'null'], minimum: 8 },
     snapshotEveryEvents: { type: 'integer', minimum: 1 },
     maxQueuedWrites: { type: 'integer', minimum: 1 },
+    cachedStreamVersions: { type: 'integer', minimum: 1 },
+    maxIdempotencyKeys: { type: 'integer', minimum: 1 },
     analysisTimeoutMs: { type: 'integer', minimum: 100, maximum: 86400000 },
     analysisWorkers: { type: 'integer', minimum: 1, maximum: 16 },
     analysisMemoryMb: { type: 'integer', minimum: 16, maximum: 4096 },
@@ -131,6 +137,8 @@ export function loadConfig({ flags, env }: ConfigSources): Config {
     maxConnections: null,
     snapshotEveryEvents: 10000,
     maxQueuedWrites: 1000,
+    cachedStreamVersions: 10000,
+    maxIdempotencyKeys: 200000,
     analysisTimeoutMs: 120000,
     // One core is left to the event loop: on two cores, one analysis at a time.
     analysisWorkers: Math.max(1, Math.min(2, availableParallelism() - 1)),

@@ -115,7 +115,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const held = holdDataDirectory(config);
   let store: EventStore;
   try {
-    store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)), { maxQueuedAppends: config.maxQueuedWrites });
+    store = await EventLog.open(options.backend ?? new LevelBackend(logDirectory(config.dataDir)), { maxQueuedAppends: config.maxQueuedWrites, maxCachedStreamVersions: config.cachedStreamVersions });
   } catch (error) {
     held.stop();
     throw error;
@@ -143,7 +143,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     );
     tokens.watch();
     started.push(tokens);
-    const { sessions, idempotency, waveformNotes, imports, all } = createReadModels();
+    const { sessions, idempotency, waveformNotes, imports, all } = createReadModels({ maxIdempotencyKeys: config.maxIdempotencyKeys });
     const snapshots = new SnapshotFiles(snapshotDirectory(config.dataDir));
     const projections = new ProjectionRunner(store, all, { snapshots });
     const saveSnapshots = () =>

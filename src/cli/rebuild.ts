@@ -43,7 +43,7 @@ export async function rebuildCommand(config: Config, only: string | undefined): 
     const store = await EventLog.open(backend);
     const snapshots = new SnapshotFiles(snapshotDirectory(config.dataDir));
     // The rebuild first, on a heap that holds nothing else yet: the events/s printed are its own.
-    const rebuilt = createReadModels().all.filter((projection) => only === undefined || projection.name === only);
+    const rebuilt = createReadModels({ maxIdempotencyKeys: config.maxIdempotencyKeys }).all.filter((projection) => only === undefined || projection.name === only);
     const started = performance.now();
     const runner = new ProjectionRunner(store, rebuilt, { snapshots, ignoreSavedSnapshots: true, onReplay: progressReporter(process.stdout, started) });
     await runner.start();
@@ -53,7 +53,7 @@ export async function rebuildCommand(config: Config, only: string | undefined): 
     process.stdout.write(`rebuilt ${rebuilt.map((projection) => projection.name).join(', ')} from ${events} events in ${seconds.toFixed(2)} s (${Math.round(events / Math.max(seconds, 0.001))} events/s)\n`);
 
     // Then what the server would load: the snapshots still on disk, and the tail after them.
-    const incremental = createReadModels().all;
+    const incremental = createReadModels({ maxIdempotencyKeys: config.maxIdempotencyKeys }).all;
     const incrementalRunner = new ProjectionRunner(store, incremental, { snapshots });
     await incrementalRunner.start();
     incrementalRunner.stop();

@@ -7,6 +7,7 @@ import { currentSchemaVersion, eventProblem, metaProblem } from '../../events/ca
 import { StoreError } from './errors';
 import type { AppendResult, EventStore, ExpectedVersion, LogBackend, LogHead, SerializedEvent } from './event-store';
 import { chainHash, eventJson, recordType, withHash } from './hash-chain';
+import { StreamVersions } from './stream-versions';
 
 /** What a stream id may be: it is part of LevelDB keys, so no separator characters. */
 export const STREAM_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -39,10 +40,13 @@ export interface EventLogOptions {
   maxQueuedAppends?: number;
   /** Bytes of event JSON waiting for the next batch beyond which an append is refused. */
   maxQueuedBytes?: number;
+  /** Streams whose versions are kept in memory; the others' are read from the backend when needed. */
+  maxCachedStreamVersions?: number;
 }
 
 const DEFAULT_MAX_QUEUED_APPENDS = 1000;
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_CACHED_STREAM_VERSIONS = 10_000;
 /** Events per read of `readAll` unless the caller asks for fewer. */
 const READ_PAGE = 1000;
 /** Versions a lookup of `versionAt` tells apart: 10,000 versions take four lookups. */
@@ -61,13 +65,19 @@ export class EventLog implements EventStore {
    * stream's version is read from the backend when an append or a read first needs it, until
    * `learnAllVersions` has read them all. Commits set the versions they make; a read only fills in
    * a stream still missing (it may have raced a commit of that stream and read the version before).
+   * Past its capacity the least recently written are forgotten after a commit, except those of
+   * streams with an append queued: every read of a version that may still be under way is for one
+   * of those (reads are chained, and each commit waits for those begun before it).
    */
-  private readonly streamVersions = new Map<string, number>();
-  /** Set once every stored stream is in `streamVersions`: a stream missing from it has no events. */
-  private allVersionsKnown = false;
+  private readonly streamVersions: StreamVersions;
+  /**
+   * Set once every stored stream was in `streamVersions`: while none has been forgotten since, a
+   * stream missing from it has no events.
+   */
+  private allVersionsRead = false;
   /** Streams appended to in this turn whose versions are not known: read together on the next. */
   private readonly toLearn = new Set<string>();
-  /** The read of their versions under way: the next commit waits for it rather than read them again. */
+  /** The reads of their versions, chained: the next commit waits for them rather than read them again. */
   private learning: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -77,6 +87,12 @@ export class EventLog implements EventStore {
   ) {
     this.maxQueuedAppends = options.maxQueuedAppends ?? DEFAULT_MAX_QUEUED_APPENDS;
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.streamVersions = new StreamVersions(options.maxCachedStreamVersions ?? DEFAULT_MAX_CACHED_STREAM_VERSIONS);
+  }
+
+  /** Whether a stream missing from `streamVersions` is known to have no events. */
+  private get allVersionsKnown(): boolean {
+    return this.allVersionsRead && !this.streamVersions.hasForgotten;
   }
 
   static async open(backend: LogBackend, options: EventLogOptions = {}): Promise<EventLog> {
@@ -163,7 +179,8 @@ export class EventLog implements EventStore {
     }
 
     this.logHead = { position, hash };
-    for (const [streamId, version] of touched) this.streamVersions.set(streamId, version);
+    for (const [streamId, version] of touched) this.streamVersions.written(streamId, version);
+    this.forgetIdleVersions();
     // Subscribers (the projections) see the events before any appender resumes, so a response
     // built after `append` resolves already reads its own write.
     for (const { stored } of accepted) for (const { event } of stored) this.committed.next(event);
@@ -181,7 +198,8 @@ export class EventLog implements EventStore {
    */
   private learnSoon(streamId: string): void {
     if (this.toLearn.size === 0) {
-      this.learning = nextTurn()
+      this.learning = this.learning
+        .then(nextTurn)
         .then(() => {
           const streamIds = [...this.toLearn];
           this.toLearn.clear();
@@ -198,9 +216,14 @@ export class EventLog implements EventStore {
     const unknown = [...new Set(streamIds)].filter((streamId) => !this.streamVersions.has(streamId));
     if (unknown.length === 0) return;
     const versions = this.allVersionsKnown ? unknown.map(() => 0) : await this.backend.streamVersions(unknown);
-    unknown.forEach((streamId, index) => {
-      if (!this.streamVersions.has(streamId)) this.streamVersions.set(streamId, versions[index]);
-    });
+    unknown.forEach((streamId, index) => this.streamVersions.fillIn(streamId, versions[index]));
+  }
+
+  /** Keeps the version cache within its capacity once a commit is done: the streams still queued stay. */
+  private forgetIdleVersions(): void {
+    if (this.streamVersions.size <= this.streamVersions.capacity) return;
+    const queued = new Set(this.queue.map((append) => append.streamId));
+    this.streamVersions.trim((streamId) => queued.has(streamId));
   }
 
   /**
@@ -211,14 +234,17 @@ export class EventLog implements EventStore {
     try {
       for await (const [streamId, version] of this.backend.readStreamHeads()) {
         if (this.closed) return;
-        if (!this.streamVersions.has(streamId)) this.streamVersions.set(streamId, version);
+        // More streams than the cache holds, or a version forgotten (the scan's may be older than
+        // the one forgotten): appends read the versions they need instead.
+        if (this.streamVersions.isFull || this.streamVersions.hasForgotten) return;
+        this.streamVersions.fillIn(streamId, version);
       }
     } catch (error) {
       // Closing the log ends the scan: not a failure to report.
       if (this.closed) return;
       throw error;
     }
-    this.allVersionsKnown = true;
+    this.allVersionsRead = true;
   }
 
   async readStream(streamId: string, fromVersion = 1, toVersion = Number.MAX_SAFE_INTEGER): Promise<StoredEvent[]> {
