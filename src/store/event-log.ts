@@ -284,9 +284,9 @@ export class EventLog implements EventStore {
    */
   async *readAll(after = 0, pageSize = READ_PAGE, types: ReadonlySet<string> | null = null, upTo = Number.POSITIVE_INFINITY): AsyncIterable<StoredEvent> {
     if (this.closed) throw closedError();
-    const end = Math.min(upTo, this.logHead.position);
-    for (let last = after; last < end; ) {
-      const to = Math.min(last + pageSize, end);
+    // The head is read again for every page: events committed meanwhile are read too.
+    for (let last = after; last < Math.min(upTo, this.logHead.position); ) {
+      const to = Math.min(last + pageSize, upTo, this.logHead.position);
       const records = await this.backend.readPositions(last + 1, to);
       for (const record of records) if (types === null || types.has(recordType(record))) yield JSON.parse(record) as StoredEvent;
       last = to;
