@@ -175,13 +175,20 @@ describe('hardening: background analyses wait in a bounded backlog (review findi
       return response.body.data.flatMap((session: Json) => session.previews);
     }
 
-    const nonePending = (running: TestServer, expected: number) =>
-      eventually(
-        () => everyVariant(running),
-        (variants) => variants.length === expected && variants.every((variant) => variant.status !== 'pending'),
-        `every one of ${expected} variants ready or failed`,
-        60_000,
-      );
+    const statusCounts = async (running: TestServer) => {
+      const counts: Record<string, number> = { total: 0 };
+      for (const variant of await everyVariant(running)) {
+        counts.total += 1;
+        counts[variant.status] = (counts[variant.status] ?? 0) + 1;
+      }
+      return counts;
+    };
+
+    /** Waits until there are `expected` variants and none is pending (the failure message gives the counts); gives the variants. */
+    const nonePending = async (running: TestServer, expected: number, deadlineMs = 90_000) => {
+      await eventually(() => statusCounts(running), (counts) => counts.total === expected && !counts.pending, `every one of ${expected} variants ready or failed`, deadlineMs);
+      return everyVariant(running);
+    };
 
     it('given imports and attaches of 50 previews through a backlog of 4, then every variant ends ready or failed, with /health responsive', async () => {
       const FOLDERS = 10;
@@ -217,6 +224,32 @@ describe('hardening: background analyses wait in a bounded backlog (review findi
       assert.equal(variants.filter((variant) => variant.status === 'failed').length, ATTACHED / 2);
       assert.deepEqual(running.logs.filter((line) => /preview analysis failed|preview status not recorded/.test(line)), []);
 
+      const ids = (await running.api('GET', '/sessions?limit=500')).body.data.map((session: Json) => session.id);
+      await running.stop();
+      await assertLogKeeps(running.dataDir, ids);
+    });
+
+    it('given one import of 35 folders with 32 bounces each (1,120 previews, past the pool\'s 1,000 waiting), then none stays pending and nothing is refused', async () => {
+      const FOLDERS = 35;
+      const BOUNCES = 32;
+      server = await startTestServer({ analysisWorkers: 1 });
+      const running = server;
+      const items = Array.from({ length: FOLDERS }, (_, folder) => {
+        for (let bounce = 0; bounce < BOUNCES; bounce += 1) tree.wav(`Album ${folder}/Bounces/Track ${folder}-${bounce}.wav`, { seconds: 0.01, sampleRate: 8000 });
+        return { projectPath: tree.path(`Album ${folder}`) };
+      });
+      const idle = await idleHealthMs(target(running));
+      const rssBefore = rssBytes();
+      const work = (async () => {
+        const imported = await running.api('POST', '/import', { json: { generatePreviews: true, items } });
+        assert.equal(imported.status, 202, imported.text);
+        return nonePending(running, FOLDERS * BOUNCES);
+      })();
+      const { result: variants, slowestMs } = await slowestHealthDuring(target(running), work);
+      assertHealthWithin(slowestMs, idle);
+      assertMemoryUnder(rssBytes() - rssBefore, 300, 'the test process grew');
+      assert.ok(variants.every((variant) => variant.status === 'ready'));
+      assert.deepEqual(running.logs.filter((line) => /preview analysis failed|already waiting/.test(line)), []);
       const ids = (await running.api('GET', '/sessions?limit=500')).body.data.map((session: Json) => session.id);
       await running.stop();
       await assertLogKeeps(running.dataDir, ids);
