@@ -245,7 +245,10 @@ describe('hardening: background analyses wait in a bounded backlog (review findi
         assert.equal(imported.status, 202, imported.text);
         return nonePending(running, FOLDERS * BOUNCES);
       })();
+      const started = Date.now();
       const { result: variants, slowestMs } = await slowestHealthDuring(target(running), work);
+      const grownMb = (rssBytes() - rssBefore) / 2 ** 20;
+      console.log(`      ${FOLDERS * BOUNCES} previews analysed in ${Date.now() - started} ms; /health idle ${idle.toFixed(1)} ms, slowest ${slowestMs.toFixed(1)} ms; RSS grew ${grownMb.toFixed(0)} MB`);
       assertHealthWithin(slowestMs, idle);
       assertMemoryUnder(rssBytes() - rssBefore, 300, 'the test process grew');
       assert.ok(variants.every((variant) => variant.status === 'ready'));

@@ -149,6 +149,7 @@ describe('hardening: catch-up pages of large events are bounded in bytes (review
           assert.ok(consecutiveFrom(reader.ids, starts[index] + 1), `reader ${index} got every event in order`);
           assert.equal(reader.errorEvents, 0);
         });
+        console.log(`      ${head} events (${starts.length} clients) caught up; /health idle ${idle.toFixed(1)} ms, slowest ${slowestMs.toFixed(1)} ms`);
         // A 6 MiB event is parsed and framed in one go (no event can be split): that, not the page,
         // sets the floor here.
         assertHealthWithin(slowestMs, idle, { floorMs: 750 });
@@ -157,6 +158,7 @@ describe('hardening: catch-up pages of large events are bounded in bytes (review
         clearInterval(sampler);
       }
       // About 30 MiB of large events: 128-event pages held each client's whole catch-up twice.
+      console.log(`      server peak RSS growth during the catch-up ${((peakRss - rssBefore) / 2 ** 20).toFixed(0)} MB`);
       assertMemoryUnder(peakRss - rssBefore, 200, 'the server grew during the catch-up');
       await running.stop();
       await assertLogKeeps(dataDir, seeded);
