@@ -9,6 +9,7 @@ import type { Config } from './config';
 import { createApp } from './http/app';
 import { KeyedQueue } from './keyed-queue';
 import { Waveforms } from './audio/waveforms';
+import type { AnalysisBacklogLimits } from './analysis-backlog';
 import { PreviewAnalysis } from './preview-analysis';
 import { ImportRunner } from './import/runner';
 import { RequestLog } from './http/request-log';
@@ -30,6 +31,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** The log's storage engine; LevelDB under <data-dir>/log unless given (tests inject failures here). */
   backend?: LogBackend;
+  /** How background analyses are fed to the analysis pool; the defaults unless a test narrows them. */
+  analysisBacklog?: AnalysisBacklogLimits;
 }
 
 export interface RunningServer {
@@ -179,7 +182,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       cacheMaxBytes: config.waveformCacheMb * 1024 * 1024,
     });
     started.push(waveforms);
-    const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now });
+    const previewAnalysis = new PreviewAnalysis({ store, projections, modes, sessions, sessionCommands, waveforms, logger, now }, options.analysisBacklog);
+    started.push(previewAnalysis);
     const importRunner = new ImportRunner({ store, projections, modes, imports, sessions, previewAnalysis, logger, now });
     started.push(importRunner);
     const services: Services = {
@@ -231,10 +235,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     projections
       .parseRestored()
       .then(() => {
-        if (closing) return;
-        for (const session of sessions.all()) {
-          for (const variant of session.previews) if (variant.status === 'pending') previewAnalysis.start(session.id, variant);
-        }
+        if (!closing) previewAnalysis.startAllPending();
       })
       .catch((error: Error) => logger.log('error', 'restored read models not parsed', { error: error.message }));
     return {
