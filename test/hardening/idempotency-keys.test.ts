@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IdempotencyProjection } from '../../projections/idempotency';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { StoredEvent } from '../../events/envelope';
+import { IdempotencyProjection } from '../../projections/idempotency';
+import { assertLogKeeps } from '../helpers/hardening';
 import { readAllEvents, startTestServer, type TestServer } from '../helpers/server';
 
 const modelOf = (server: TestServer) => server.server.projections.projections.find((projection) => projection.name === 'idempotency') as IdempotencyProjection;
@@ -37,6 +41,8 @@ describe('hardening: idempotency keys held by hash, confirmed against the log', 
     assert.equal(retryOfA.headers['idempotent-replayed'], 'true');
     assert.equal(retryOfA.body.data.id, first.body.data.id);
     assert.equal((await readAllEvents(server)).filter((event) => event.type === 'SessionCreated').length, 2);
+    await server.stop();
+    await assertLogKeeps(server.dataDir, [first.body.data.id, second.body.data.id]);
   });
 
   it('given keyed writes saved in a snapshot, when the server restarts from it, then retries replay and a different body is refused; the snapshot holds no key text', async () => {
@@ -63,5 +69,38 @@ describe('hardening: idempotency keys held by hash, confirmed against the log', 
     assert.equal(reused.status, 422);
     assert.equal(reused.body.error.code, 'idempotency_key_reused');
     assert.equal((await readAllEvents(server)).filter((event) => event.type === 'SessionCreated').length, 20);
+    await server.stop();
+    await assertLogKeeps(server.dataDir, created.map((response) => response.body.data.id));
+  });
+
+  it('given 100,000 keys of 40 characters within 24 hours, when applied, then the JS heap after full GC grows by under 20 B per key', () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const heapAfterGc = () => {
+      for (let round = 0; round < 3; round += 1) collect();
+      return process.memoryUsage().heapUsed;
+    };
+    const KEYS = 100_000;
+    const at = Date.now();
+    const eventOf = (index: number): StoredEvent => ({
+      position: index + 1,
+      streamId: `session-${index}`,
+      version: 1,
+      type: 'SessionCreated',
+      schemaVersion: 1,
+      data: {},
+      meta: { at: new Date(at + index).toISOString(), requestId: `r${index}`, actor: 'test', idempotencyKey: `client-key-${String(index).padStart(28, '0')}`, requestHash: index.toString(16).padStart(64, 'a') },
+      hash: '0'.repeat(64),
+    });
+    const model = new IdempotencyProjection(KEYS);
+    model.apply(eventOf(0));
+    const before = heapAfterGc();
+    for (let index = 1; index < KEYS; index += 1) model.apply(eventOf(index));
+    const after = heapAfterGc();
+
+    assert.equal(model.size, KEYS);
+    assert.ok(model.find('POST /api/v1/sessions', `client-key-${String(KEYS - 1).padStart(28, '0')}`, new Date(at)));
+    const perKey = (after - before) / KEYS;
+    assert.ok(perKey < 20, `the model keeps ${perKey.toFixed(1)} B of JS heap per key`);
   });
 });
