@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import stringify from 'safe-stable-stringify';
 import type { EventMeta } from '../../events/envelope';
-import type { IdempotentResult } from '../../projections/idempotency';
+import { idempotentResultOf, type IdempotentResult } from '../../projections/idempotency';
 import { ApiError } from '../errors';
 import type { Services } from './services';
 
@@ -40,10 +40,18 @@ export function onceByKey(
   if (key === undefined) return write({});
   return services.keyedRequests.run(`${scope}\u0000${key}`, async () => {
     const hash = requestHash(body);
-    const first = services.idempotency.find(scope, key, services.now());
+    const first = await confirmedFirst(services, scope, key);
     if (!first) return write({ idempotencyKey: key, requestHash: hash });
     if (first.requestHash !== hash) throw new ApiError('idempotency_key_reused');
     ctx.set('Idempotent-Replayed', 'true');
     await replay(first);
   });
+}
+
+/** The model knows keys only by hash: the event it points at says whether it is really this key's. */
+async function confirmedFirst(services: Services, scope: string, key: string): Promise<IdempotentResult | undefined> {
+  const candidate = services.idempotency.find(scope, key, services.now());
+  if (!candidate) return undefined;
+  for await (const event of services.store.readAll(candidate.position - 1, 1, null, candidate.position)) return idempotentResultOf(candidate, event, scope, key);
+  return undefined;
 }

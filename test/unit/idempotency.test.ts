@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { StoredEvent } from '../../events/envelope';
-import { IDEMPOTENCY_WINDOW_MS, IdempotencyProjection, idempotencyScopes } from '../../projections/idempotency';
+import { IDEMPOTENCY_WINDOW_MS, IdempotencyProjection, idempotencyScopes, idempotentResultOf, keyHashOf } from '../../projections/idempotency';
 import { itemsOf } from '../../projections/snapshot-items';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
@@ -21,7 +21,9 @@ describe('idempotency model', () => {
     const event = keyedCreate('k1', T0);
     model.apply(event);
 
-    assert.deepEqual(model.find(CREATE, 'k1', new Date(T0 + IDEMPOTENCY_WINDOW_MS - 1)), { requestHash: event.meta.requestHash, at: T0, streamId: event.streamId, position: event.position });
+    const candidate = model.find(CREATE, 'k1', new Date(T0 + IDEMPOTENCY_WINDOW_MS - 1));
+    assert.deepEqual(candidate, { requestHashPrefix: event.meta.requestHash!.slice(0, 32), at: T0, position: event.position });
+    assert.deepEqual(idempotentResultOf(candidate!, event, CREATE, 'k1'), { requestHash: event.meta.requestHash, at: T0, streamId: event.streamId, position: event.position });
     assert.equal(model.find(CREATE, 'k1', new Date(T0 + IDEMPOTENCY_WINDOW_MS)), undefined);
     assert.equal(model.find(idempotencyScopes.ImportRequested(), 'k1', new Date(T0)), undefined, 'keys are per route');
   });
@@ -49,12 +51,13 @@ describe('idempotency model', () => {
     const model = new IdempotencyProjection();
     model.apply(keyedCreate('again', T0, 'session-first'));
     model.apply(keyedCreate('other', T0 + HOUR));
-    model.apply(keyedCreate('again', T0 + 2 * HOUR, 'session-second'));
+    const second = keyedCreate('again', T0 + 2 * HOUR, 'session-second');
+    model.apply(second);
 
     const now = T0 + IDEMPOTENCY_WINDOW_MS + 90 * 60 * 1000;
     model.apply(keyedCreate('late', now));
 
-    assert.equal(model.find(CREATE, 'again', new Date(now))?.streamId, 'session-second');
+    assert.equal(model.find(CREATE, 'again', new Date(now))?.position, second.position);
     assert.equal(model.find(CREATE, 'other', new Date(now)), undefined);
     assert.equal(model.size, 2);
   });
@@ -76,17 +79,17 @@ describe('idempotency model', () => {
     assert.doesNotThrow(() => model.snapshot());
   });
 
-  it('given a snapshot, when restored, then it holds the log\'s ISO times as before, and a smaller cap keeps the newest', () => {
+  it('given a snapshot, when restored, then it holds the keys in write order by hash, and a smaller cap keeps the newest', () => {
     const model = new IdempotencyProjection();
     const events = [keyedCreate('b', T0 + 2000), keyedCreate('a', T0 + 1000), keyedCreate('c', T0)];
     events.forEach((event) => model.apply(event));
     const saved = model.snapshot();
 
-    assert.deepEqual(saved, [
-      ['POST /api/v1/sessions\u0000a', { requestHash: events[1].meta.requestHash, streamId: events[1].streamId, position: events[1].position, at: events[1].meta.at }],
-      ['POST /api/v1/sessions\u0000b', { requestHash: events[0].meta.requestHash, streamId: events[0].streamId, position: events[0].position, at: events[0].meta.at }],
-      ['POST /api/v1/sessions\u0000c', { requestHash: events[2].meta.requestHash, streamId: events[2].streamId, position: events[2].position, at: events[2].meta.at }],
-    ]);
+    assert.deepEqual(
+      saved,
+      events.map((event) => [...keyHashOf(CREATE, event.meta.idempotencyKey!), event.meta.requestHash!.slice(0, 32), Date.parse(event.meta.at), event.position]),
+    );
+    assert.ok(saved.every((item) => item.every((member) => typeof member !== 'string' || member.length === 32)), 'no key text is kept');
 
     const restored = new IdempotencyProjection();
     restored.restore(itemsOf(saved));
@@ -95,18 +98,54 @@ describe('idempotency model', () => {
 
     const capped = new IdempotencyProjection(2);
     capped.restore(itemsOf(saved));
-    assert.deepEqual(capped.snapshot().map(([key]) => key.split('\u0000')[1]), ['a', 'b']);
+    assert.deepEqual(capped.snapshot().map((item) => item[4]), [events[1].position, events[2].position]);
   });
 
-  it('given a snapshot holding a time that cannot be read (an older server kept such keys), when restored, then that key is left out', () => {
+  it('given a candidate whose event is another key, route or body (a hash collision), when confirmed, then it is not replayed', () => {
     const model = new IdempotencyProjection();
-    model.restore(
-      itemsOf([
-        ['POST /api/v1/sessions\u0000leap', { requestHash: hashOf(1), at: '2026-12-31T23:59:60Z', streamId: 'session-1', position: 1 }],
-        ['POST /api/v1/sessions\u0000fine', { requestHash: hashOf(2), at: new Date(T0).toISOString(), streamId: 'session-2', position: 2 }],
-      ]),
-    );
-    assert.deepEqual(model.snapshot().map(([key]) => key), ['POST /api/v1/sessions\u0000fine']);
+    const event = keyedCreate('k1', T0);
+    model.apply(event);
+    const candidate = model.find(CREATE, 'k1', new Date(T0))!;
+
+    assert.equal(idempotentResultOf(candidate, { ...event, meta: { ...event.meta, idempotencyKey: 'k2' } }, CREATE, 'k1'), undefined);
+    assert.equal(idempotentResultOf(candidate, event, idempotencyScopes.ImportRequested(), 'k1'), undefined);
+    assert.equal(idempotentResultOf(candidate, { ...event, type: 'ImportRequested' }, CREATE, 'k1'), undefined);
+    assert.equal(idempotentResultOf(candidate, { ...event, meta: { ...event.meta, requestHash: 'f'.repeat(64) } }, CREATE, 'k1'), undefined);
+    assert.equal(idempotentResultOf(candidate, { ...event, position: event.position + 1 }, CREATE, 'k1'), undefined);
+    assert.equal(idempotentResultOf(candidate, undefined, CREATE, 'k1'), undefined);
+  });
+
+  it('given thousands of keys written, rewritten, capped and expired, when looked up, then it answers as a map in write order would', () => {
+    const cap = 1500;
+    const model = new IdempotencyProjection(cap);
+    const reference = new Map<string, { at: number; position: number }>();
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % below;
+    };
+    let at = T0;
+    for (let step = 0; step < 12_000; step += 1) {
+      at += random(60_000);
+      const key = `key-${random(4000)}`;
+      const event = keyedCreate(key, at);
+      model.apply(event);
+      reference.delete(key);
+      reference.set(key, { at, position: event.position });
+      if (reference.size > cap) reference.delete(reference.keys().next().value!);
+      for (const [old, kept] of reference) {
+        if (!(kept.at < at - IDEMPOTENCY_WINDOW_MS)) break;
+        reference.delete(old);
+      }
+    }
+    assert.equal(model.size, reference.size);
+    const now = new Date(at);
+    for (let key = 0; key < 4000; key += 1) {
+      const kept = reference.get(`key-${key}`);
+      const found = model.find(CREATE, `key-${key}`, now);
+      assert.deepEqual(found && { at: found.at, position: found.position }, kept && now.getTime() - kept.at < IDEMPOTENCY_WINDOW_MS ? kept : undefined, `key-${key}`);
+    }
+    assert.deepEqual(model.snapshot().map((item) => item[4]), [...reference.values()].map((kept) => kept.position));
   });
 
   it('refuses a cap under 1', () => {
