@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { idsArrived } from '../helpers/stream-readers';
 
 /** A live-stream client that only counts ids, cheaply whatever the size of the frames: see openIdCounter. */
 export interface IdCounter {
@@ -31,19 +32,7 @@ export function openIdCounter(url: string, token: string): Promise<IdCounter> {
         ids,
         errorEvents: 0,
         waitForIds(count, deadlineMs) {
-          return new Promise((done, fail) => {
-            const timer = setTimeout(() => fail(new Error(`only ${ids.length} of ${count} events within ${deadlineMs} ms`)), deadlineMs);
-            const check = () => {
-              if (ids.length >= count) {
-                clearTimeout(timer);
-                done();
-              } else if (ended) {
-                clearTimeout(timer);
-                fail(new Error(`the stream ended after ${ids.length} of ${count} events`));
-              } else waiters.push(check);
-            };
-            check();
-          });
+          return idsArrived(ids, () => ended, waiters, count, deadlineMs);
         },
         close: () => req.destroy(),
       };

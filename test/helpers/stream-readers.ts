@@ -80,19 +80,7 @@ export function openStreamReader(url: string, token: string, { reading = true, h
         pause: () => response.pause(),
         resume: () => response.resume(),
         waitForIds(count, deadlineMs = 20_000) {
-          return new Promise((done, fail) => {
-            const timer = setTimeout(() => fail(new Error(`only ${ids.length} of ${count} events within ${deadlineMs} ms`)), deadlineMs);
-            const check = () => {
-              if (ids.length >= count) {
-                clearTimeout(timer);
-                done();
-              } else if (ended) {
-                clearTimeout(timer);
-                fail(new Error(`the stream ended after ${ids.length} of ${count} events`));
-              } else waiters.push(check);
-            };
-            check();
-          });
+          return idsArrived(ids, () => ended, waiters, count, deadlineMs);
         },
         close: () => req.destroy(),
       };
@@ -107,4 +95,24 @@ export function openStreamReader(url: string, token: string, { reading = true, h
 /** The ids are consecutive from `first`: no gap, no duplicate. */
 export function consecutiveFrom(ids: readonly number[], first: number): boolean {
   return ids.every((id, index) => id === first + index);
+}
+
+/**
+ * Resolves once `ids` holds `count` ids; fails at the deadline, or when the stream ended short.
+ * `waiters` are called whenever ids arrive or the stream ends.
+ */
+export function idsArrived(ids: readonly number[], isEnded: () => boolean, waiters: Array<() => void>, count: number, deadlineMs: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`only ${ids.length} of ${count} events within ${deadlineMs} ms`)), deadlineMs);
+    const check = () => {
+      if (ids.length >= count) {
+        clearTimeout(timer);
+        done();
+      } else if (isEnded()) {
+        clearTimeout(timer);
+        fail(new Error(`the stream ended after ${ids.length} of ${count} events`));
+      } else waiters.push(check);
+    };
+    check();
+  });
 }
