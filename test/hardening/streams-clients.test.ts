@@ -234,7 +234,15 @@ describe('hardening: live-stream clients that stop reading (issue 17 findings 3,
           req.on('error', reject);
           req.end();
         });
-        await done;
+        // A stall (no end, no error) fails with where the reader and the server were, not at mocha's timeout.
+        let watchdog: NodeJS.Timeout | undefined;
+        const stalled = new Promise<never>((_, reject) => {
+          watchdog = setTimeout(
+            () => reject(new Error(`the stream stalled after ${received} of 3000 events (last id ${lastId}); server: ${JSON.stringify(server.server.streamStats())}`)),
+            45_000,
+          );
+        });
+        await Promise.race([done, stalled]).finally(() => clearTimeout(watchdog));
         assert.ok(ordered, 'the catch-up skipped or repeated an event');
         await new Promise((resolve) => setImmediate(resolve));
         assert.deepEqual(
