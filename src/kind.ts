@@ -23,3 +23,6 @@ export function detectKind(projectPath: string | null | undefined): string {
   if (dot <= 0) return OTHER_KIND;
   return kindsByExtension[name.slice(dot).toLowerCase()] ?? OTHER_KIND;
 }
+
+/** Every kind the server names by itself, in the contract's order: what the web app offers in its kind filter. */
+export const KNOWN_KINDS: readonly string[] = [...Object.values(kindsByExtension), OTHER_KIND];
