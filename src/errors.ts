@@ -4,6 +4,7 @@ export const apiErrors = {
   invalid_request: { status: 400, message: 'Request body is invalid.' },
   invalid_query: { status: 400, message: 'A query parameter is invalid.' },
   open_failed: { status: 400, message: 'Session project path is unavailable.' },
+  focus_failed: { status: 400, message: 'main window unavailable' },
   unauthorized: { status: 401, message: 'Provide Authorization: Bearer <token>.' },
   read_only: { status: 403, message: 'Enable Full Automation to perform this action.' },
   disabled: { status: 403, message: 'The Local API is disabled.' },
@@ -20,7 +21,7 @@ export const apiErrors = {
   idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was used with a different request body.' },
   internal_error: { status: 500, message: 'Internal server error.' },
   open_unavailable: { status: 501, message: 'No opener is available.' },
-  focus_unavailable: { status: 501, message: 'No client is connected to focus the session.' },
+  focus_unavailable: { status: 501, message: 'No client is connected and no opener is available to start the web app.' },
   overloaded: { status: 503, message: 'The server is overloaded: try again later.' },
 } as const;
 

@@ -61,3 +61,27 @@ export function launch(opener: string, path: string): Promise<void> {
     });
   });
 }
+
+/**
+ * Starts the opener like `launch`, then watches it for `settleMs`: one that exits with a failure
+ * in that time (xdg-open finding no browser, say) rejects; one that exits cleanly, or is still
+ * running when the time is up (a browser it started in the foreground), resolves.
+ */
+export function launchAndWatch(opener: string, argument: string, settleMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opener, [argument], { detached: true, stdio: 'ignore', shell: false, env: launchEnvironment(process.env) });
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      child.removeAllListeners();
+      if (error) reject(error);
+      else resolve();
+    };
+    child.once('error', settle);
+    child.once('spawn', () => {
+      child.unref();
+      timer = setTimeout(settle, settleMs);
+    });
+    child.once('exit', (code, signal) => settle(code === 0 ? undefined : new Error(`the opener exited with ${code ?? signal}`)));
+  });
+}

@@ -26,6 +26,8 @@ import { ensureTokenFile, TokenCheck } from './token';
 import { prepareDataDirectory } from './files/data-dir';
 import { acquireDataDirLock } from './files/data-dir-lock';
 import { protectPath } from './files/usable-path';
+import { SignIn, type SignInOptions } from './http/sign-in';
+import { BuiltFiles, DEFAULT_UI_DIRECTORY } from './http/web-app/built-files';
 
 export interface ServerOptions {
   logger?: Logger;
@@ -33,6 +35,10 @@ export interface ServerOptions {
   backend?: LogBackend;
   /** How background analyses are fed to the analysis pool; the defaults unless a test narrows them. */
   analysisBacklog?: AnalysisBacklogLimits;
+  /** The built web app served at /app/; <repo>/dist/ui unless given. */
+  uiDirectory?: string;
+  /** The sign-in's bounds, narrowed by tests. */
+  signIn?: Pick<SignInOptions, 'maxRedeemedCodes' | 'maxTokenAttemptsPerMinute'>;
 }
 
 export interface RunningServer {
@@ -44,6 +50,10 @@ export interface RunningServer {
   /** Where the token is: the file, or the environment when SESSIONDOCK_TOKEN is set. */
   tokenSource: string;
   tokenCreated: boolean;
+  /** Whether the web app was found built (else /app/ answers how to build it). */
+  uiBuilt: boolean;
+  /** A fresh one-time sign-in link to the web app, at a session when one is given. */
+  loginLink(sessionId?: string): string;
   store: EventStore;
   requestsInFlight(): number;
   /** The live-stream clients and the bytes they hold (tests and diagnostics). */
@@ -111,6 +121,7 @@ function holdDataDirectory(config: Config): { stop(): void } {
 /** Opens the log, replays it into the read models, and serves the API on loopback. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? stderrLogger;
+  const startedAt = Date.now();
   const hosts = hostsFor(config.host, config.dangerouslyListenOnNetwork);
   const tightenedFrom = prepareDataDirectory(config.dataDir);
   if (tightenedFrom) logger.log('warn', 'the data directory was open to other users: its mode is now 0700', { dataDir: config.dataDir, mode: tightenedFrom });
@@ -186,6 +197,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     started.push(previewAnalysis);
     const importRunner = new ImportRunner({ store, projections, modes, imports, sessions, previewAnalysis, logger, now });
     started.push(importRunner);
+    const signIn = new SignIn(tokens, { now: () => Date.now(), startedAt, ...options.signIn });
+    const uiFiles = BuiltFiles.scan(options.uiDirectory ?? DEFAULT_UI_DIRECTORY);
     const services: Services = {
       store,
       projections,
@@ -204,6 +217,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       logger,
       streamClients: new StreamClients(store, { maxClients: config.streamMaxClients, maxTotalBufferedBytes: config.streamMaxTotalBufferedBytes }),
       requests: new RequestLog(),
+      signIn,
       version,
       port: () => listening.port,
       origin: () => listening.origin,
@@ -217,6 +231,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       logger,
       allowedOrigins: config.allowedOrigins,
       extraHost: config.dangerouslyListenOnNetwork ? config.host : undefined,
+      uiFiles,
     });
     const connections = new ConnectionGuard(config.maxConnections ?? defaultMaxConnections(readSoftOpenFileLimit()));
     const bound = await listenAll(hosts, config.port, app.callback(), (server) => configureServer(server, connections));
@@ -245,6 +260,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       hosts: bound.hosts,
       tokenSource: config.token ? 'the SESSIONDOCK_TOKEN environment variable' : config.tokenFile,
       tokenCreated: token.created,
+      uiBuilt: uiFiles !== null,
+      loginLink: (sessionId) => signIn.loginLink(bound.origin, sessionId ?? null),
       store,
       projections,
       requestsInFlight: () => services.requests.requestsInFlight(),

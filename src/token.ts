@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ConfigError } from './config';
+import { macWith, type Signer } from './sign-in/signer';
 import { currentOwner } from './files/data-dir';
 import { tokenFileProblem } from './files/private-files';
 
@@ -130,6 +131,9 @@ export class TokenCheck {
     const presented = Buffer.from(candidate);
     return presented.length === this.expected.length && timingSafeEqual(presented, this.expected);
   }
+
+  /** A MAC keyed with the current token: signs login codes and UI credentials, which a rotation revokes. */
+  readonly sign: Signer = (label, payload) => macWith(this.expected, label, payload);
 
   /** The current token's fingerprint: the actor of the events a request with it appends. */
   fingerprint(): string {

@@ -6,6 +6,9 @@ const USAGE = `Usage:
   sessiondock serve [--host H] [--port N] [--data-dir DIR] [--mode M] [--token-file FILE]
                     [--opener COMMAND] [--dangerously-listen-on-network]
   sessiondock token [--rotate] [--data-dir DIR] [--token-file FILE]
+  sessiondock ui [--no-open] [--port N] [--data-dir DIR] [--token-file FILE] [--opener COMMAND]
+                      a one-time sign-in link to the running server's web app (2 minutes), opened
+                      with the opener unless --no-open
   sessiondock events [--data-dir DIR] [--after N] [--session ID] [--type T]... [--json]
                       the event log as a table, or NDJSON with --json
   sessiondock verify [--data-dir DIR]
@@ -44,6 +47,7 @@ const commandOptions = {
     'dangerously-listen-on-network': { type: 'boolean' },
   },
   token: { ...commonOptions, rotate: { type: 'boolean' } },
+  ui: { ...commonOptions, host: { type: 'string' }, port: { type: 'string' }, opener: { type: 'string' }, 'no-open': { type: 'boolean' } },
   events: {
     ...logOptions,
     after: { type: 'string' },
@@ -104,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     const run: Record<Command, () => Promise<number>> = {
       serve: async () => (await import('./serve.js')).serve(config),
       token: async () => (await import('./token.js')).tokenCommand(config, values.rotate === true),
+      ui: async () => (await import('./ui.js')).uiCommand(config, values['no-open'] !== true),
       events: async () => (await import('./events.js')).eventsCommand(config, values),
       verify: async () => (await import('./verify.js')).verifyCommand(config),
       rebuild: async () => (await import('./rebuild.js')).rebuildCommand(config, values.projection as string | undefined),

@@ -22,6 +22,8 @@ export async function serve(config: Config): Promise<number> {
     `data dir: ${config.dataDir}`,
     `mode: ${config.mode}`,
     `token: ${server.tokenSource}${server.tokenCreated ? ' (new)' : ''}; print it with: sessiondock token`,
+    `web app: ${server.loginLink()} (one-time sign-in link, 2 minutes; a new one: sessiondock ui)` +
+      (server.uiBuilt ? '' : '\nweb app not built: run npm run build, then restart the server'),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 

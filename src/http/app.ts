@@ -2,9 +2,9 @@ import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from '../log';
 import type { TokenCheck } from '../token';
-import { bearerAuth } from './auth';
+import { apiAuth } from './auth';
 import { errorEnvelope } from './envelope';
-import { guards } from './guards';
+import { guards, isOwnOrigin } from './guards';
 import { mountRoutes, type Route } from './route';
 import { docsRoutes } from './routes/docs';
 import { eventStreamRoutes, type StreamSettings } from './routes/event-stream';
@@ -19,6 +19,8 @@ import { sessionRoutes } from './routes/sessions';
 import { tagRoutes } from './routes/tags';
 import { waveformRoutes } from './routes/waveforms';
 import type { Services } from './services';
+import type { BuiltFiles } from './web-app/built-files';
+import { webApp } from './web-app/routes';
 
 export interface AppOptions {
   services: Services;
@@ -27,6 +29,8 @@ export interface AppOptions {
   logger: Logger;
   allowedOrigins: readonly string[];
   extraHost?: string;
+  /** The built web app, or null when it was not built (/app/ then says how to build it). */
+  uiFiles: BuiltFiles | null;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -51,16 +55,20 @@ export function routeTable(services: Services, stream: StreamSettings): Route<an
 }
 
 /**
- * request id → envelope → checks (Host/Origin guards, bearer auth for /api/v1) → router (mode
- * gate, body, handler). The checks are plain functions run by one middleware: every async layer
- * costs each request a promise and a closure.
+ * request id → envelope → checks (Host/Origin guards, token or app cookie for /api/v1) → the web
+ * app (/, /app/...) → router (mode gate, body, handler). The checks are plain functions run by
+ * one middleware: every async layer costs each request a promise and a closure.
  */
-export function createApp({ services, stream, tokens, logger, allowedOrigins, extraHost }: AppOptions): Koa {
+export function createApp({ services, stream, tokens, logger, allowedOrigins, extraHost, uiFiles }: AppOptions): Koa {
   const app = new Koa();
   // Paths are matched as written: `/API/V1/...` is not another spelling of a route.
   const router = new Router({ sensitive: true });
   mountRoutes(router, routeTable(services, stream), services.modes);
-  const checks: Array<(ctx: Context) => 'answered' | void> = [guards({ port: services.port, allowedOrigins, extraHost }), bearerAuth(tokens, API_PREFIX)];
+  const ownOrigin = (origin: string) => isOwnOrigin(origin, services.port());
+  const checks: Array<(ctx: Context) => 'answered' | void> = [
+    guards({ port: services.port, allowedOrigins, extraHost }),
+    apiAuth({ tokens, signIn: services.signIn, prefix: API_PREFIX, origin: services.origin, isOwnOrigin: ownOrigin }),
+  ];
 
   app.use(services.requests.middleware());
   app.use(errorEnvelope(logger));
@@ -68,6 +76,7 @@ export function createApp({ services, stream, tokens, logger, allowedOrigins, ex
     for (const check of checks) if (check(ctx) === 'answered') return;
     return next();
   });
+  app.use(webApp({ files: uiFiles, signIn: services.signIn, isOwnOrigin: ownOrigin }));
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.silent = true;

@@ -3,6 +3,12 @@ import { ApiError } from '../errors';
 
 const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
 
+/** The server's own origins: http://<a loopback name>:<its port>, in lower case. */
+export function isOwnOrigin(origin: string, port: number): boolean {
+  const match = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/.exec(origin);
+  return match !== null && Number(match[2] ?? 80) === port;
+}
+
 export interface GuardOptions {
   /** The port the server answers on: its own origins are http://<loopback name>:<port>. */
   port: () => number;
@@ -18,17 +24,13 @@ export interface GuardOptions {
  */
 export function guards({ port, allowedOrigins, extraHost }: GuardOptions) {
   const allowed = new Set(allowedOrigins.map((origin) => origin.toLowerCase()));
-  const isOwnOrigin = (origin: string) => {
-    const match = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/.exec(origin);
-    return match !== null && Number(match[2] ?? 80) === port();
-  };
   const isAllowedHost = (host: string) =>
     LOOPBACK_HOST.test(host) || (extraHost !== undefined && host.toLowerCase().replace(/:\d+$/, '') === extraHost.toLowerCase());
 
   return (ctx: Context): 'answered' | void => {
     if (!isAllowedHost(ctx.get('Host'))) throw new ApiError('forbidden_host');
     const origin = ctx.get('Origin').toLowerCase();
-    if (origin && !isOwnOrigin(origin)) {
+    if (origin && !isOwnOrigin(origin, port())) {
       if (!allowed.has(origin)) throw new ApiError('forbidden_origin');
       ctx.set('Access-Control-Allow-Origin', ctx.get('Origin'));
       ctx.vary('Origin');

@@ -12,6 +12,7 @@ import type { KeyedQueue } from '../keyed-queue';
 import type { RequestLog } from './request-log';
 import type { StreamClients } from './stream-clients';
 import type { Logger } from '../log';
+import type { SignIn } from './sign-in';
 
 /** What the routes stand on: the log to write to, the read models to answer from, and the server's state. */
 export interface Services {
@@ -35,6 +36,8 @@ export interface Services {
   /** The configured opener (null: the platform's), looked up when a session is opened. */
   opener: string | null;
   streamClients: StreamClients;
+  /** The web app's sign-in: login links (focus starts the app with one) and the cookie's credentials. */
+  signIn: SignIn;
   /** Operational lines: why a path was refused, which no response says. */
   logger: Logger;
   requests: RequestLog;

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { decideOpenSession } from '../../commands/open-session';
 import { assertPrecondition } from '../../commands/session-command';
 import { ApiError } from '../../errors';
-import { launch, resolveOpener } from '../../opener';
+import { launch, launchAndWatch, resolveOpener } from '../../opener';
 import { usableProject } from '../../files/usable-path';
 import { ifMatch } from '../preconditions';
 import { defineRoute } from '../route';
@@ -12,8 +12,19 @@ import { actionResultSchema, dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
 import { sendJson } from '../json';
 
+/** How long a focus waits for the opener to fail before it counts the web app as started. */
+export const FOCUS_LAUNCH_SETTLE_MS = 1500;
+
 /** The desktop actions (contract §8): open a session's project, and ask UI clients to focus it. */
 export function sessionActionRoutes(services: Services) {
+  /** One web-app launch at a time: a script calling focus in a loop starts one browser after another, not all at once. */
+  let launching: Promise<unknown> = Promise.resolve();
+  const startWebApp = (opener: string, sessionId: string) => {
+    const launched = launching.then(() => launchAndWatch(opener, services.signIn.loginLink(services.origin(), sessionId), FOCUS_LAUNCH_SETTLE_MS));
+    launching = launched.catch(() => undefined);
+    return launched;
+  };
+
   /** A notice to the live-stream clients, never written to the log: how many received it. */
   const requestFocus = (ctx: Context, sessionId: string) =>
     services.streamClients.notify('SessionFocusRequested', sessionId, { sessionId, at: services.now().toISOString(), requestId: ctx.state.requestId });
@@ -51,12 +62,19 @@ export function sessionActionRoutes(services: Services) {
       method: 'POST',
       path: '/api/v1/sessions/:id/focus',
       mode: 'full-automation',
-      summary: "Ask the live-stream clients to focus a session's card",
-      responses: { 200: { description: 'At least one client was asked', schema: dataOf(actionResultSchema) } },
-      errors: ['focus_unavailable'],
+      summary: "Focus a session's card: ask the live-stream clients, or start the web app at the session when none is connected",
+      responses: { 200: { description: 'A client was asked, or the web app was started at the session', schema: dataOf(actionResultSchema) } },
+      errors: ['focus_unavailable', 'focus_failed'],
       async handle(ctx) {
         const { id } = readSession(services, ctx);
-        if (requestFocus(ctx, id) === 0) throw new ApiError('focus_unavailable');
+        if (requestFocus(ctx, id) === 0) {
+          const opener = resolveOpener(services.opener, process.platform, process.env);
+          if (opener === null) throw new ApiError('focus_unavailable');
+          await startWebApp(opener, id).catch((error: Error) => {
+            services.logger.log('warn', 'the web app could not be started for focus', { requestId: ctx.state.requestId, sessionId: id, error: error.message });
+            throw new ApiError('focus_failed');
+          });
+        }
         sendJson(ctx, { data: { id, opened: false, focused: true } });
       },
     }),
