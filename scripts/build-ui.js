@@ -30,7 +30,7 @@ const options = {
 
 function copyStatic() {
   copyFileSync(join(source, 'index.html'), join(out, 'index.html'));
-  copyFileSync(join(source, 'app.css'), join(out, 'app.css'));
+  for (const name of ['app.css', 'favicon.svg']) copyFileSync(join(source, name), join(out, name));
 }
 
 async function main() {

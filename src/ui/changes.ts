@@ -15,6 +15,8 @@ import type { ApiEvent } from './types';
 /** The last event of each kind of stream the app shows, for the views that follow one. */
 export const lastSessionEvent = signal<ApiEvent | null>(null);
 export const lastImportEvent = signal<ApiEvent | null>(null);
+/** Bumped each time the stream (re)connects: views read their data again, since events may have been missed. */
+export const lastConnected = signal(0);
 
 const REFRESH_EVERY_MS = 250;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -58,9 +60,10 @@ export function followChanges(): () => void {
       go({ page: 'session', id: sessionId });
       window.focus();
     },
-    resumed() {
+    connected() {
       refresh();
       void readHealth();
+      lastConnected.value += 1;
     },
   });
 }

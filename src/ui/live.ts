@@ -34,8 +34,11 @@ export const liveState = signal<LiveState>('connecting');
 export interface LiveHandlers {
   event(event: ApiEvent): void;
   focus(sessionId: string): void;
-  /** The stream came back after a break: what the app shows may have missed changes. */
-  resumed(): void;
+  /**
+   * The stream is open (at first, and again after a break): what the app shows may have missed
+   * changes made before it was (a first stream starts at the head, after the first pages were read).
+   */
+  connected(): void;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -46,15 +49,13 @@ export function follow(handlers: LiveHandlers): () => void {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let stopped = false;
-  let wasLive = false;
 
   const open = () => {
     source = new EventSource(apiUrl('/events/stream', lastPosition === null ? {} : { after: lastPosition }));
     source.addEventListener('open', () => {
       failures = 0;
-      if (wasLive) handlers.resumed();
-      wasLive = true;
       liveState.value = 'live';
+      handlers.connected();
     });
     for (const type of LOG_EVENT_TYPES) {
       source.addEventListener(type, (message) => {

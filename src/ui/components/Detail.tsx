@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { openInDaw } from '../actions';
 import { ApiFailure, call, get } from '../api';
 import { tell, writable } from '../app-state';
-import { lastSessionEvent } from '../changes';
+import { lastConnected, lastSessionEvent } from '../changes';
 import { accentColour, ago, dateTime } from '../format';
 import { go } from '../router';
 import type { Session } from '../types';
@@ -38,6 +38,10 @@ export function Detail({ id }: { id: string }) {
   useEffect(() => {
     if (changed?.streamId === id) void load();
   }, [changed]);
+  const connected = lastConnected.value;
+  useEffect(() => {
+    if (connected > 1) void load();
+  }, [connected]);
 
   if (error && !session) {
     return (

@@ -21,7 +21,7 @@ export function SessionCard({ session, selected, highlighted, onSelect, onOpen }
     <article
       class={`card${selected ? ' selected' : ''}${highlighted ? ' highlighted' : ''}`}
       style={{ '--accent': accentColour(session.accent) }}
-      aria-selected={selected}
+      aria-current={selected ? 'true' : undefined}
       data-session-id={session.id}
       onClick={onSelect}
       onDblClick={onOpen}
