@@ -190,6 +190,28 @@ describe('web app: sign-in with a one-time link, the UI cookie, and the token fo
     });
   });
 
+  describe('secrets', () => {
+    it('logs no code, token or credential, and /health lists /app/login without its query', async () => {
+      const link = server.server.loginLink();
+      const code = codeOf(link);
+      const credential = cookieOf(await httpCall(link, 'GET')).split('=')[1];
+      await httpCall(link, 'GET');
+      await login(`${code.slice(0, -2)}xx`);
+      await postForm(`token=${encodeURIComponent(server.token)}x`);
+      await server.api('POST', '/sessions', { token: null, headers: { Cookie: `sessiondock_ui=${credential}` }, json: { title: 'no csrf' } });
+      await server.api('POST', '/sessions', { token: null, headers: { Cookie: `sessiondock_ui=${credential}`, Origin: server.origin, 'X-SessionDock-CSRF': '1' }, json: { title: 'logged?' } });
+
+      const health = await server.api('GET', '/health');
+      const paths = (health.body.data.recentRequests as Array<{ path: string }>).map((request) => request.path);
+      assert.ok(paths.includes('/app/login'), paths.join(' '));
+      const seen = `${server.logs.join('\n')}\n${health.text}`;
+      for (const [name, secret] of [['code', code], ['token', server.token], ['credential', credential]]) {
+        assert.ok(!seen.includes(secret), `the ${name} was logged or reported:\n${seen}`);
+      }
+      assert.doesNotMatch(seen, /code=/);
+    });
+  });
+
   describe('the token form (fallback)', () => {
     it('GET /app/login shows the form, with the page headers', async () => {
       const response = await get(server.origin, '/app/login');
