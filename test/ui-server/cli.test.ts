@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,13 +81,18 @@ describe('sessiondock ui and the banner login link (real processes, issue 19)', 
     assert.equal((await httpCall(call[0], 'GET')).status, 303);
   });
 
-  it('reads the token from SESSIONDOCK_TOKEN like the server does', async () => {
+  it('reads the token from SESSIONDOCK_TOKEN like the server does, and the opener never sees it', async () => {
     const envToken = 'an-operator-chosen-token-of-some-length';
     const envDataDir = newDataDir();
+    const seen = join(scratch, 'opener-env.json');
+    const opener = join(scratch, 'env-opener');
+    writeFileSync(opener, `#!/usr/bin/env node\nrequire('node:fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify(Object.keys(process.env).filter((name) => name.startsWith('SESSIONDOCK'))));\n`);
+    chmodSync(opener, 0o755);
     const withEnv = await startServerProcess(['--port', '0', '--data-dir', envDataDir], { SESSIONDOCK_TOKEN: envToken });
     try {
-      const printed = await runCli(['ui', '--no-open', '--port', new URL(withEnv.origin).port, '--data-dir', dataDir], { SESSIONDOCK_TOKEN: envToken });
+      const printed = await runCli(['ui', '--opener', opener, '--port', new URL(withEnv.origin).port, '--data-dir', dataDir], { SESSIONDOCK_TOKEN: envToken });
       assert.equal(printed.code, 0, printed.stderr);
+      assert.deepEqual(JSON.parse(readFileSync(seen, 'utf8')), [], 'SESSIONDOCK_* reached the opener');
       assert.equal((await httpCall(printed.stdout.trim(), 'GET')).status, 303);
     } finally {
       await withEnv.stop('SIGKILL');

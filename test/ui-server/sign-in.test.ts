@@ -90,6 +90,16 @@ describe('web app: sign-in with a one-time link, the UI cookie, and the token fo
       assertRefusedPage(await httpCall(link, 'GET'), 410, 'This sign-in link has already been used');
     });
 
+    it('is not spent by a HEAD (a link checker): the GET after it still signs in', async () => {
+      const link = server.server.loginLink();
+
+      const head = await httpCall(link, 'HEAD');
+
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['set-cookie'], undefined);
+      assert.equal((await httpCall(link, 'GET')).status, 303);
+    });
+
     it('expires after two minutes: a code minted with a past time is refused', async () => {
       const expired = mintLoginCode(tokenSigner(server.token), Date.now() - LOGIN_CODE_TTL_MS - 1000);
 

@@ -74,7 +74,8 @@ function signedIn(ctx: Context, credential: string, sessionId: string | null): v
 
 function loginWithCode(ctx: Context, signIn: SignIn): void {
   const code = ctx.query.code;
-  if (code === undefined) return sendHtml(ctx, 200, loginFormPage());
+  // A HEAD (a link checker, a preview) must not spend the single-use code.
+  if (code === undefined || ctx.method === 'HEAD') return sendHtml(ctx, 200, loginFormPage());
   const redeemed = signIn.redeem(typeof code === 'string' ? code : '');
   if ('refused' in redeemed) {
     if (redeemed.refused === 'busy') ctx.set('Retry-After', '60');
