@@ -36,10 +36,8 @@ export function webApp({ files, signIn, isOwnOrigin }: WebAppOptions) {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`, undefined, { Allow: 'GET, HEAD' });
   };
 
-  return async (ctx: Context, next: Next): Promise<void> => {
+  const serve = async (ctx: Context): Promise<void> => {
     const path = ctx.path;
-    if ((path === '/' || path === '/app') && (ctx.method === 'GET' || ctx.method === 'HEAD')) return redirect(ctx, 302, APP_PATH);
-    if (!path.startsWith(APP_PATH)) return next();
     setPageHeaders(ctx);
     if (path === LOGIN_PATH) {
       if (ctx.method === 'POST') return loginWithToken(ctx, signIn, isOwnOrigin);
@@ -49,6 +47,14 @@ export function webApp({ files, signIn, isOwnOrigin }: WebAppOptions) {
     readsOnly(ctx);
     if (files === null) throw new ApiError('not_found', NOT_BUILT);
     await sendFile(ctx, files.get(path.slice(APP_PATH.length)) ?? files.index);
+  };
+
+  // Not async itself: an API request passes through without a promise of its own.
+  return (ctx: Context, next: Next): Promise<void> | void => {
+    const path = ctx.path;
+    if ((path === '/' || path === '/app') && (ctx.method === 'GET' || ctx.method === 'HEAD')) return redirect(ctx, 302, APP_PATH);
+    if (!path.startsWith(APP_PATH)) return next();
+    return serve(ctx);
   };
 }
 
