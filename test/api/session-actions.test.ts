@@ -10,7 +10,7 @@ import { openStream, type SseClient } from '../helpers/sse';
 /*
  * The desktop actions over HTTP (contract §8): open runs the configured opener on the project path,
  * never through a shell, and records SessionOpened; focus sends a transient notice to live-stream
- * clients and writes nothing.
+ * clients, or starts the web app through the opener when none is connected, and writes nothing.
  */
 
 type Json = Record<string, any>;
@@ -206,10 +206,25 @@ describe('API: desktop actions, open and focus (contract §8)', () => {
   });
 
   describe('POST /sessions/{id}/focus', () => {
-    it('answers 501 focus_unavailable when no live-stream client is connected', async () => {
+    it('starts the web app at the session through the opener when no live-stream client is connected (200)', async () => {
       const { id } = await createSession(server, { title: 'Alone' });
+      const head = headOf(server);
 
-      assertError(await server.api('POST', `/sessions/${id}/focus`), 501, 'focus_unavailable');
+      const response = await server.api('POST', `/sessions/${id}/focus`);
+
+      assert.equal(response.status, 200, response.text);
+      assert.deepEqual(response.body, { data: { id, opened: false, focused: true } });
+      const calls = opener.calls();
+      assert.equal(calls.length, 1);
+      assert.match(calls[0][0], new RegExp(`^${server.origin}/app/login\\?code=[A-Za-z0-9_-]+$`));
+      assert.equal(headOf(server), head, 'focus appended to the log');
+    });
+
+    it('answers 501 focus_unavailable when no live-stream client is connected and no opener can be found', async () => {
+      const withoutOpener = track(await startTestServer({ opener: join(scratch, 'no-such-opener') }));
+      const { id } = await createSession(withoutOpener, { title: 'Alone' });
+
+      assertError(await withoutOpener.api('POST', `/sessions/${id}/focus`), 501, 'focus_unavailable', 'No client is connected and no opener is available to start the web app.');
     });
 
     it('sends a connected stream client a SessionFocusRequested notice without an id, and writes nothing', async () => {
@@ -239,6 +254,8 @@ describe('API: desktop actions, open and focus (contract §8)', () => {
     });
 
     it('does not count a stream client whose filters exclude the notice', async () => {
+      // No opener: a focus no client receives answers 501 rather than starting the web app.
+      server = track(await startTestServer({ opener: join(scratch, 'no-such-opener') }));
       const { id } = await createSession(server, { title: 'Filtered' });
       const other = await createSession(server, { title: 'Other' });
       const byType = await stream(server, '?type=SessionCreated');
@@ -258,6 +275,7 @@ describe('API: desktop actions, open and focus (contract §8)', () => {
     });
 
     it('stops counting a client once it has disconnected', async () => {
+      server = track(await startTestServer({ opener: join(scratch, 'no-such-opener') }));
       const { id } = await createSession(server, { title: 'Gone' });
       const client = await stream(server);
       assert.equal((await server.api('POST', `/sessions/${id}/focus`)).status, 200);

@@ -31,6 +31,7 @@ const CONTRACT_CODES: Readonly<Record<string, number>> = {
   invalid_request: 400,
   invalid_query: 400,
   open_failed: 400,
+  focus_failed: 400,
   unauthorized: 401,
   read_only: 403,
   disabled: 403,
@@ -58,6 +59,9 @@ const EXACT_MESSAGES: Readonly<Record<string, string>> = {
   disabled: 'The Local API is disabled.',
   open_failed: 'Session project path is unavailable.',
 };
+
+/** The web app's paths (§11): served outside the API and its document. */
+const isWebApp = (pathname: string) => pathname === '/' || pathname === '/app' || pathname.startsWith('/app/');
 
 /** What the server answers itself for bytes Node's parser refuses (src/server.ts configureServer). */
 const NOT_HTTP = 'The request is not valid HTTP.';
@@ -560,6 +564,11 @@ describe('fuzz: random HTTP requests against a live server (issue 8 item 3, cont
         // Nothing leaked: no stack trace, no file system path of the server.
         assert.doesNotMatch(response.text, /\n\s+at |node:internal|\/src\/|\.ts:\d+/, `a stack trace or source path in the body\n  ${where()}`);
         assert.ok(!response.text.includes(token), `the token in a response\n  ${where()}`);
+      } else if (isWebApp(pathname)) {
+        // The web app (§11): `/` and `/app` send the browser to /app/; its pages are HTML, its files what they are.
+        if (response.status === 302) assert.equal(response.headers.location, '/app/', `a redirect elsewhere\n  ${where()}`);
+        else assert.ok(response.status === 200 || response.status === 303 || response.status === 304, `a ${response.status} from the web app\n  ${where()}`);
+        return;
       } else if (response.status === 204 || response.status === 304 || m === 'HEAD') {
         assert.equal(response.bytes.length, 0, `a ${response.status} with a body\n  ${where()}`);
       } else if (/^application\/json/i.test(type)) {

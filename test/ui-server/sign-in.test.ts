@@ -90,6 +90,16 @@ describe('web app: sign-in with a one-time link, the UI cookie, and the token fo
       assertRefusedPage(await httpCall(link, 'GET'), 410, 'This sign-in link has already been used');
     });
 
+    it('is not spent by a HEAD (a link checker): the GET after it still signs in', async () => {
+      const link = server.server.loginLink();
+
+      const head = await httpCall(link, 'HEAD');
+
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['set-cookie'], undefined);
+      assert.equal((await httpCall(link, 'GET')).status, 303);
+    });
+
     it('expires after two minutes: a code minted with a past time is refused', async () => {
       const expired = mintLoginCode(tokenSigner(server.token), Date.now() - LOGIN_CODE_TTL_MS - 1000);
 
@@ -187,6 +197,28 @@ describe('web app: sign-in with a one-time link, the UI cookie, and the token fo
       }
       // Among other cookies, and after a stale one of the same name, the good one is found.
       assert.equal((await sessionsWith(`theme=dark; sessiondock_ui=${old}; sessiondock_ui=${good}`)).status, 200);
+    });
+  });
+
+  describe('secrets', () => {
+    it('logs no code, token or credential, and /health lists /app/login without its query', async () => {
+      const link = server.server.loginLink();
+      const code = codeOf(link);
+      const credential = cookieOf(await httpCall(link, 'GET')).split('=')[1];
+      await httpCall(link, 'GET');
+      await login(`${code.slice(0, -2)}xx`);
+      await postForm(`token=${encodeURIComponent(server.token)}x`);
+      await server.api('POST', '/sessions', { token: null, headers: { Cookie: `sessiondock_ui=${credential}` }, json: { title: 'no csrf' } });
+      await server.api('POST', '/sessions', { token: null, headers: { Cookie: `sessiondock_ui=${credential}`, Origin: server.origin, 'X-SessionDock-CSRF': '1' }, json: { title: 'logged?' } });
+
+      const health = await server.api('GET', '/health');
+      const paths = (health.body.data.recentRequests as Array<{ path: string }>).map((request) => request.path);
+      assert.ok(paths.includes('/app/login'), paths.join(' '));
+      const seen = `${server.logs.join('\n')}\n${health.text}`;
+      for (const [name, secret] of [['code', code], ['token', server.token], ['credential', credential]]) {
+        assert.ok(!seen.includes(secret), `the ${name} was logged or reported:\n${seen}`);
+      }
+      assert.doesNotMatch(seen, /code=/);
     });
   });
 

@@ -36,10 +36,8 @@ export function webApp({ files, signIn, isOwnOrigin }: WebAppOptions) {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new ApiError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`, undefined, { Allow: 'GET, HEAD' });
   };
 
-  return async (ctx: Context, next: Next): Promise<void> => {
+  const serve = async (ctx: Context): Promise<void> => {
     const path = ctx.path;
-    if ((path === '/' || path === '/app') && (ctx.method === 'GET' || ctx.method === 'HEAD')) return redirect(ctx, 302, APP_PATH);
-    if (!path.startsWith(APP_PATH)) return next();
     setPageHeaders(ctx);
     if (path === LOGIN_PATH) {
       if (ctx.method === 'POST') return loginWithToken(ctx, signIn, isOwnOrigin);
@@ -49,6 +47,14 @@ export function webApp({ files, signIn, isOwnOrigin }: WebAppOptions) {
     readsOnly(ctx);
     if (files === null) throw new ApiError('not_found', NOT_BUILT);
     await sendFile(ctx, files.get(path.slice(APP_PATH.length)) ?? files.index);
+  };
+
+  // Not async itself: an API request passes through without a promise of its own.
+  return (ctx: Context, next: Next): Promise<void> | void => {
+    const path = ctx.path;
+    if ((path === '/' || path === '/app') && (ctx.method === 'GET' || ctx.method === 'HEAD')) return redirect(ctx, 302, APP_PATH);
+    if (!path.startsWith(APP_PATH)) return next();
+    return serve(ctx);
   };
 }
 
@@ -74,7 +80,8 @@ function signedIn(ctx: Context, credential: string, sessionId: string | null): v
 
 function loginWithCode(ctx: Context, signIn: SignIn): void {
   const code = ctx.query.code;
-  if (code === undefined) return sendHtml(ctx, 200, loginFormPage());
+  // A HEAD (a link checker, a preview) must not spend the single-use code.
+  if (code === undefined || ctx.method === 'HEAD') return sendHtml(ctx, 200, loginFormPage());
   const redeemed = signIn.redeem(typeof code === 'string' ? code : '');
   if ('refused' in redeemed) {
     if (redeemed.refused === 'busy') ctx.set('Retry-After', '60');
