@@ -41,6 +41,7 @@ function oneOf<T extends string>(ctx: Context, name: string, allowed: readonly T
 
 const TRUE_WORDS = ['true', '1', 'yes'];
 const FALSE_WORDS = ['false', '0', 'no'];
+const BOOLEAN_WORDS = 'true, false, 1, 0, yes, no';
 
 /** A boolean as scripts spell it (Python's `requests` sends `True`): true/false, 1/0, yes/no, in any case. */
 export function booleanQuery(ctx: Context, name: string): boolean | undefined {
@@ -49,7 +50,7 @@ export function booleanQuery(ctx: Context, name: string): boolean | undefined {
   const word = text.toLowerCase();
   if (TRUE_WORDS.includes(word)) return true;
   if (FALSE_WORDS.includes(word)) return false;
-  throw invalid(`${name} must be one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')} (in any case).`);
+  throw invalid(`${name} must be one of ${BOOLEAN_WORDS} (in any case).`);
 }
 
 /** `limit` (1-500, any larger integer clamped, default 50, or `sizes`) and `offset` (>= 0, default 0) of contract §5.3. */
