@@ -43,7 +43,7 @@ function assertJsonContentType(header: string | undefined, bearer: boolean): voi
   const parsed = contentType.parse(header);
   const json = parsed.type === 'application/json' || /^application\/[^/]+\+json$/.test(parsed.type);
   const charset = parsed.parameters.charset?.toLowerCase();
-  if (!json && !(bearer && parsed.type === 'text/plain')) throw new ApiError('unsupported_media_type', `Request body must be application/json, not ${parsed.type}.`);
+  if (!json && !(bearer && parsed.type === 'text/plain')) throw new ApiError('unsupported_media_type', `Request body must be application/json, not ${parsed.type}: send Content-Type: application/json.`);
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     throw new ApiError('unsupported_media_type', 'Request body must be encoded in UTF-8.');
   }

@@ -111,6 +111,27 @@ describe('fidelity: read-modify-write (issue 18 item 2, contract §5.1)', () => 
       assert.equal(response.body.data.title, 'Reordered');
     });
 
+    it('preferredPreviewId, which PATCH may write, echoed as null without previews is ignored; edited, it chooses the variant', async () => {
+      const { id } = await create();
+      const bare = await get(`/sessions/${id}`);
+      assert.equal(bare.preferredPreviewId, null);
+      const echoedNull = await server.api('PATCH', `/sessions/${id}`, { json: { ...bare, title: 'Still no preview' } });
+      assert.equal(echoedNull.status, 200, echoedNull.text);
+      for (const name of ['first.wav', 'second.wav']) {
+        const attached = await server.api('POST', `/sessions/${id}/previews`, { json: { path: writeWav(audio.file(name), sine({ durationS: 0.2 })) } });
+        assert.equal(attached.status, 201, attached.text);
+      }
+      const session = await eventually(() => get(`/sessions/${id}`), (each) => each.previews.every((variant: Json) => variant.status === 'ready'), 'both previews analysed');
+      assert.equal(session.preferredPreviewId, 'preview_first');
+
+      const chosen = await server.api('PATCH', `/sessions/${id}`, { json: { ...session, preferredPreviewId: 'preview_second' } });
+
+      assert.equal(chosen.status, 200, chosen.text);
+      assert.equal(chosen.body.data.preferredPreviewId, 'preview_second');
+      const unknown = await server.api('PATCH', `/sessions/${id}`, { json: { ...chosen.body.data, preferredPreviewId: 'preview_third' } });
+      assertError(unknown, 400, 'invalid_request', "preferredPreviewId must name one of the session's preview variants.");
+    });
+
     it('refuses a changed server-managed field, naming it: "id is read-only."', async () => {
       const { id } = await create();
       const other = await create({ title: 'Other' });

@@ -165,7 +165,7 @@ describe('fidelity: query booleans, merged slashes, bodies without a JSON Conten
     it('other media types keep 415, the token notwithstanding (curl -d sends a form type)', async () => {
       for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/html', 'application/xml']) {
         const response = await server.api('POST', '/sessions', { raw: JSON.stringify({ title: 'Typed wrong' }), headers: { 'Content-Type': type } });
-        assertError(response, 415, 'unsupported_media_type', `Request body must be application/json, not ${type.split(';')[0]}.`);
+        assertError(response, 415, 'unsupported_media_type', `Request body must be application/json, not ${type.split(';')[0]}: send Content-Type: application/json.`);
       }
     });
 
@@ -174,7 +174,7 @@ describe('fidelity: query booleans, merged slashes, bodies without a JSON Conten
         ({ request: { headers }, state: authenticatedBy ? { authenticatedBy } : {}, req: Readable.from([Buffer.from('{"title":"x"}')]) }) as unknown as Context;
 
       await assert.rejects(readJsonBody(request({})), { code: 'unsupported_media_type', message: 'Request body must be application/json: set Content-Type.' });
-      await assert.rejects(readJsonBody(request({ 'content-type': 'text/plain' }, 'cookie')), { code: 'unsupported_media_type', message: 'Request body must be application/json, not text/plain.' });
+      await assert.rejects(readJsonBody(request({ 'content-type': 'text/plain' }, 'cookie')), { code: 'unsupported_media_type', message: 'Request body must be application/json, not text/plain: send Content-Type: application/json.' });
       assert.deepEqual(await readJsonBody(request({ 'content-length': '13' }, 'bearer')), { title: 'x' });
     });
   });
