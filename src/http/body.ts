@@ -31,9 +31,9 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
 }
 
 /**
- * JSON, or, from a request carrying the bearer token, no Content-Type or text/plain (curl without
- * -H, a script's default): the cross-site form posts that 415 keeps out can send text/plain but
- * cannot carry the token. Either way the body must then parse as JSON.
+ * JSON, or, from a request carrying the bearer token, no Content-Type (Python's `requests` with
+ * `data=`) or text/plain (fetch with a string body): the cross-site form posts that 415 keeps out
+ * can send text/plain but cannot carry the token. Either way the body must then parse as JSON.
  */
 function assertJsonContentType(header: string | undefined, bearer: boolean): void {
   if (!header) {

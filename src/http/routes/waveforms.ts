@@ -17,9 +17,9 @@ import { ifMatchHeader, sessionEtag, variantParameter } from '../parameters';
 import { sendJson } from '../json';
 
 const MIN_POINTS = 16;
+const MAX_POINTS = 10_000;
 /** A body may echo the lane's names its GET returned (a read-modify-write client): ignored when they are this lane's. */
 const laneRules = { readOnlyFields: new Set(['sessionId', 'variantId', 'key']) };
-const MAX_POINTS = 10_000;
 
 /** A variant's waveform (§6) and the lanes of timestamped notes drawn on it. */
 export function waveformRoutes(services: Services) {
