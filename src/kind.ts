@@ -23,3 +23,15 @@ export function detectKind(projectPath: string | null | undefined): string {
   if (dot <= 0) return OTHER_KIND;
   return kindsByExtension[name.slice(dot).toLowerCase()] ?? OTHER_KIND;
 }
+
+/** Known kinds by their spelling folded (lower case, single spaces): `ableton` is `Ableton`. */
+const knownKinds = new Map([...Object.values(kindsByExtension), OTHER_KIND].map((kind) => [foldKind(kind), kind]));
+
+function foldKind(kind: string): string {
+  return kind.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** A kind as stored: a known one in its canonical spelling, any other as sent, trimmed. */
+export function canonicalKind(kind: string): string {
+  return knownKinds.get(foldKind(kind)) ?? kind.trim();
+}

@@ -5,6 +5,7 @@ import type { TokenCheck } from '../token';
 import { bearerAuth } from './auth';
 import { errorEnvelope } from './envelope';
 import { guards } from './guards';
+import { mergeSlashes } from './merge-slashes';
 import { mountRoutes, type Route } from './route';
 import { docsRoutes } from './routes/docs';
 import { eventStreamRoutes, type StreamSettings } from './routes/event-stream';
@@ -51,7 +52,7 @@ export function routeTable(services: Services, stream: StreamSettings): Route<an
 }
 
 /**
- * request id → envelope → checks (Host/Origin guards, bearer auth for /api/v1) → router (mode
+ * request id → envelope → checks (slashes merged, Host/Origin guards, bearer auth for /api/v1) → router (mode
  * gate, body, handler). The checks are plain functions run by one middleware: every async layer
  * costs each request a promise and a closure.
  */
@@ -60,7 +61,7 @@ export function createApp({ services, stream, tokens, logger, allowedOrigins, ex
   // Paths are matched as written: `/API/V1/...` is not another spelling of a route.
   const router = new Router({ sensitive: true });
   mountRoutes(router, routeTable(services, stream), services.modes);
-  const checks: Array<(ctx: Context) => 'answered' | void> = [guards({ port: services.port, allowedOrigins, extraHost }), bearerAuth(tokens, API_PREFIX)];
+  const checks: Array<(ctx: Context) => 'answered' | void> = [mergeSlashes, guards({ port: services.port, allowedOrigins, extraHost }), bearerAuth(tokens, API_PREFIX)];
 
   app.use(services.requests.middleware());
   app.use(errorEnvelope(logger));

@@ -39,6 +39,20 @@ function oneOf<T extends string>(ctx: Context, name: string, allowed: readonly T
   return text as T;
 }
 
+const TRUE_WORDS = ['true', '1', 'yes'];
+const FALSE_WORDS = ['false', '0', 'no'];
+const BOOLEAN_WORDS = 'true, false, 1, 0, yes, no';
+
+/** A boolean as scripts spell it (Python's `requests` sends `True`): true/false, 1/0, yes/no, in any case. */
+export function booleanQuery(ctx: Context, name: string): boolean | undefined {
+  const text = single(ctx, name);
+  if (text === undefined) return undefined;
+  const word = text.toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw invalid(`${name} must be one of ${BOOLEAN_WORDS} (in any case).`);
+}
+
 /** `limit` (1-500, any larger integer clamped, default 50, or `sizes`) and `offset` (>= 0, default 0) of contract §5.3. */
 export function pageQuery(ctx: Context, { defaultLimit, maxLimit }: PageSizes = LIST_PAGE): { limit: number; offset: number } {
   const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? defaultLimit, maxLimit);
@@ -62,12 +76,12 @@ export function sessionQuery(ctx: Context, now: Date, recentDays: number): Sessi
   }
   const chosenKind = kind ?? daw;
   const tagValues = ctx.query.tags === undefined ? [] : ([] as string[]).concat(ctx.query.tags);
-  const recent = oneOf(ctx, 'recent', ['true', 'false']);
+  const recent = booleanQuery(ctx, 'recent');
   return {
     terms: searchTerms(single(ctx, 'q') ?? ''),
     kind: chosenKind === undefined || chosenKind.trim() === '' ? null : chosenKind.trim().toLowerCase(),
     tags: [...new Set(tagValues.flatMap((value) => value.split(',')).map((tag) => tag.trim().toLowerCase()).filter(Boolean))],
-    openedSince: recent === 'true' ? new Date(now.getTime() - recentDays * DAY_MS).toISOString() : null,
+    openedSince: recent ? new Date(now.getTime() - recentDays * DAY_MS).toISOString() : null,
     sort: oneOf<SortField>(ctx, 'sort', SORT_FIELDS) ?? null,
     order: oneOf<Direction>(ctx, 'order', ['asc', 'desc']) ?? null,
     ...pageQuery(ctx),

@@ -4,6 +4,7 @@ import { ApiError, type ApiErrorCode } from '../errors';
 import { allows, type Mode, type ModeState } from '../modes';
 import { compileBody, type BodyRules } from '../schemas/validate';
 import { readJsonBody } from './body';
+import { withoutEchoedFields, type CurrentView } from './echoed-fields';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -32,7 +33,19 @@ export interface Route<Body = unknown> {
   summary: string;
   query?: Record<string, ParameterDoc>;
   headers?: Record<string, ParameterDoc>;
-  body?: { schema: object; rules?: BodyRules; limit?: number; example?: unknown };
+  body?: {
+    schema: object;
+    rules?: BodyRules;
+    limit?: number;
+    example?: unknown;
+    /**
+     * What a read-modify-write client sends back (contract §5.1): `fields` it may echo from the
+     * resource as `current` renders it (its GET's view). An echoed field equal to the current value
+     * is dropped before validation; a changed one is refused if it is read-only (`rules.readOnlyFields`),
+     * else validated like any other.
+     */
+    echoes?: { fields: ReadonlySet<string>; current: (ctx: Context) => CurrentView };
+  };
   /** Its success (and not-modified) responses by status. */
   responses: Record<number, ResponseDoc>;
   /** Error codes of its own; those every route of its kind can give are added by `errorCodesOf`. */
@@ -59,13 +72,22 @@ export function errorCodesOf(route: Route<any>): ApiErrorCode[] {
 
 export const defineRoute = <Body>(route: Route<Body>): Route<Body> => route;
 
-/** Mounts routes behind the mode gate and, for routes that take one, the validated JSON body. */
+/**
+ * Mounts routes behind the mode gate and, for routes that take one, the validated JSON body
+ * (without the server-managed fields it echoes, for routes that know their current resource).
+ */
 export function mountRoutes(router: Router, routes: readonly Route<any>[], modes: ModeState): void {
   for (const route of routes) {
     const validate = route.body && compileBody(route.body.schema, route.body.rules);
+    const echoes = route.body?.echoes;
+    const readOnly = route.body?.rules?.readOnlyFields ?? new Set<string>();
     router.register(route.path, [route.method], async (ctx: Context) => {
       assertMode(modes.effective(), route.mode);
-      const body = validate ? validate(await readJsonBody(ctx, route.body!.limit), ctx.request.length) : undefined;
+      let body: unknown;
+      if (validate) {
+        const sent = await readJsonBody(ctx, route.body!.limit);
+        body = validate(echoes ? withoutEchoedFields(sent, echoes.fields, readOnly, () => echoes.current(ctx)) : sent, ctx.request.length);
+      }
       await route.handle(ctx, body);
     });
   }

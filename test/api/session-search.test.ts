@@ -275,7 +275,7 @@ describe('GET /sessions: listing and search (contract §5.3)', () => {
     const cases: Array<[query: string, names: string[]]> = [
       ['kind=A&daw=B', ['kind', 'daw']],
       ['recent=maybe', ['recent']],
-      ['recent=1', ['recent']],
+      ['recent=on', ['recent']],
       ['sort=colour', ['sort']],
       ['order=up', ['order']],
       ['limit=abc', ['limit']],

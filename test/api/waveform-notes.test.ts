@@ -307,7 +307,8 @@ describe('API: waveform notes (contract §6)', () => {
       ['notes that is not an array', { notes: 'Drop starts here' }],
       ['notes null', { notes: null }],
       ['no notes field', {}],
-      ['an unknown top-level field', { notes: [note], variantId: 'preview_main' }],
+      ['an unknown top-level field', { notes: [note], colour: 'red' }],
+      ['another variantId than the lane it writes', { notes: [note], variantId: 'preview_other' }],
       ['an array body', [note]],
     ];
     for (const [what, body] of invalid) {
@@ -325,14 +326,16 @@ describe('API: waveform notes (contract §6)', () => {
       });
     }
 
-    it('refuses a body that is not JSON (400 invalid_json) or not application/json (415)', async () => {
+    it('refuses a body that is not JSON (400 invalid_json, text/plain too) or not a JSON media type (415)', async () => {
       const id = await docsSession();
 
       const broken = await server.api('PUT', notesPath(id), { raw: '{"notes": [', headers: { 'Content-Type': 'application/json' } });
       const text = await server.api('PUT', notesPath(id), { raw: 'notes', headers: { 'Content-Type': 'text/plain' } });
+      const xml = await server.api('PUT', notesPath(id), { raw: '<notes/>', headers: { 'Content-Type': 'application/xml' } });
 
       assertError(broken, 400, 'invalid_json', 'Request body must be valid JSON.');
-      assertError(text, 415, 'unsupported_media_type');
+      assertError(text, 400, 'invalid_json', 'Request body must be valid JSON.');
+      assertError(xml, 415, 'unsupported_media_type');
     });
 
     it('refuses PUT and PATCH with 403 read_only in read-only mode; GET still reads the lane', async () => {

@@ -73,9 +73,9 @@ export class Conformance {
       }));
   }
 
-  /** The document's path template that `path` (query string and all) falls under, if any. */
+  /** The document's path template that `path` (query string and all) falls under, if any; repeated slashes merged, as the server does. */
   templateOf(path: string): string | undefined {
-    const pathname = path.split(/[?#]/)[0];
+    const pathname = path.split(/[?#]/)[0].replace(/\/{2,}/g, '/');
     return this.templates.find(({ pattern }) => pattern.test(pathname))?.template;
   }
 

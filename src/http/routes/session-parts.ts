@@ -5,12 +5,15 @@ import { decideReplaceTags, replaceTagsBodySchema } from '../../commands/replace
 import { writableSessionFields } from '../../schemas/session';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
-import { readSession, writeSession } from '../session-writes';
+import { liveSession, readSession, writeSession } from '../session-writes';
 import { dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
 import { sendJson } from '../json';
 
 type Part = 'notes' | 'tags';
+
+/** A body may echo the `id` its GET returned (a read-modify-write client): ignored when it is the session's. */
+const partRules = { readOnlyFields: new Set(['id']) };
 
 /** `{id, notes}` or `{id, tags}`. */
 const partSchema = (part: Part) => ({
@@ -36,7 +39,7 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       headers: ifMatchHeader,
       responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
       errors: ['version_conflict'],
-      body: { schema },
+      body: { schema, rules: partRules, echoes: { fields: partRules.readOnlyFields, current: (ctx) => view(liveSession(services, ctx)).data } },
       async handle(ctx, body) {
         sendJson(ctx, view((await writeSession(services, ctx, (state) => decide(state, body)))!));
       },

@@ -14,7 +14,7 @@ import { idempotencyScopes } from '../../../projections/idempotency';
 import { sessionQuery, wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import { apiBase, type Services } from '../services';
-import { metaOf, readSession, writeSession } from '../session-writes';
+import { liveSession, metaOf, readSession, writeSession } from '../session-writes';
 import { etagOf, SessionJsonCache, toSession } from '../session-view';
 import { dataOf, deletedSchema, pageOf } from '../../schemas/responses';
 import { idempotencyKeyHeader, ifMatchHeader, pageParameters, sessionEtag } from '../parameters';
@@ -24,6 +24,8 @@ import { sendJson } from '../json';
 const createBodyRules = { readOnlyFields: readOnlySessionFieldNames };
 /** PATCH may choose the preferred variant, which the server otherwise manages. */
 const updateBodyRules = { readOnlyFields: new Set([...readOnlySessionFieldNames].filter((field) => field !== 'preferredPreviewId')) };
+/** What a client that GETs, edits and PATCHes the whole object back echoes: every server-managed field, `preferredPreviewId` (null without previews) too. */
+const echoedSessionFields = readOnlySessionFieldNames;
 
 export function sessionRoutes(services: Services) {
   const sessionJson = new SessionJsonCache();
@@ -118,7 +120,7 @@ export function sessionRoutes(services: Services) {
       headers: ifMatchHeader,
       responses: { 200: { description: 'The session after the change', schema: dataOf(sessionSchema), headers: sessionEtag } },
       errors: ['version_conflict'],
-      body: { schema: updateSessionBodySchema, rules: updateBodyRules },
+      body: { schema: updateSessionBodySchema, rules: updateBodyRules, echoes: { fields: echoedSessionFields, current: (ctx) => toSession(liveSession(services, ctx), apiBase(services)) } },
       async handle(ctx, body) {
         const session = await writeSession(services, ctx, (state) => decideUpdateSession(state, body));
         sendJson(ctx, { data: toSession(session!, apiBase(services)) });

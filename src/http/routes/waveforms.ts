@@ -1,3 +1,4 @@
+import type { Context } from 'koa';
 import type { SessionState, VariantState } from '../../../projections/session-state';
 import type { Waveform } from '../../audio/analyse';
 import { AnalysisUnavailableError, isAudioError } from '../../audio/errors';
@@ -9,7 +10,7 @@ import { type ReplaceWaveformNotesBody, replaceWaveformNotesBodySchema, waveform
 import { wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
-import { readSession, writeSession } from '../session-writes';
+import { liveSession, readSession, writeSession } from '../session-writes';
 import { requestedLane, requestedVariant } from '../variants';
 import { dataOf, waveformSchema } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag, variantParameter } from '../parameters';
@@ -17,6 +18,8 @@ import { sendJson } from '../json';
 
 const MIN_POINTS = 16;
 const MAX_POINTS = 10_000;
+/** A body may echo the lane's names its GET returned (a read-modify-write client): ignored when they are this lane's. */
+const laneRules = { readOnlyFields: new Set(['sessionId', 'variantId', 'key']) };
 
 /** A variant's waveform (§6) and the lanes of timestamped notes drawn on it. */
 export function waveformRoutes(services: Services) {
@@ -38,6 +41,11 @@ export function waveformRoutes(services: Services) {
   const notesView = (session: SessionState, lane: string) => ({
     data: { sessionId: session.id, variantId: lane, key: `${session.id}:${lane}`, notes: services.waveformNotes.notes(session.id, lane) },
   });
+  /** The lane a write names, as its GET renders it (without the notes, which the body replaces). */
+  const currentLane = (session: SessionState, ctx: Context) => {
+    const lane = requestedLane(session, ctx);
+    return { sessionId: session.id, variantId: lane, key: `${session.id}:${lane}` };
+  };
 
   const replaceNotes = (method: 'PUT' | 'PATCH') =>
     defineRoute<ReplaceWaveformNotesBody>({
@@ -49,7 +57,7 @@ export function waveformRoutes(services: Services) {
       headers: ifMatchHeader,
       responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), headers: sessionEtag } },
       errors: ['version_conflict'],
-      body: { schema: replaceWaveformNotesBodySchema },
+      body: { schema: replaceWaveformNotesBodySchema, rules: laneRules, echoes: { fields: laneRules.readOnlyFields, current: (ctx) => currentLane(liveSession(services, ctx), ctx) } },
       async handle(ctx, body) {
         let lane = '';
         const session = await writeSession(services, ctx, (state) => {
