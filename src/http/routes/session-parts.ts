@@ -9,8 +9,16 @@ import { readSession, writeSession } from '../session-writes';
 import { dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { sessionNotFound, sessionWriteErrors } from '../error-docs';
 
 type Part = 'notes' | 'tags';
+
+/** The docs' names of the operations on each part. */
+const operationIds: Record<Part, Record<'GET' | 'PUT' | 'PATCH', string>> = {
+  notes: { GET: 'getSessionNotes', PUT: 'replaceSessionNotes', PATCH: 'patchSessionNotes' },
+  tags: { GET: 'getSessionTags', PUT: 'replaceSessionTags', PATCH: 'patchSessionTags' },
+};
 
 /** `{id, notes}` or `{id, tags}`. */
 const partSchema = (part: Part) => ({
@@ -32,11 +40,13 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       method,
       path,
       mode: 'full-automation',
+      operationId: operationIds[part][method],
+      tag: 'metadata',
       summary: `Replace a session's ${part}`,
       headers: ifMatchHeader,
-      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
-      errors: ['version_conflict'],
-      body: { schema },
+      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), example: examples[part], headers: sessionEtag } },
+      errors: sessionWriteErrors,
+      body: { schema, example: examples[`${part}Body`] },
       async handle(ctx, body) {
         sendJson(ctx, view((await writeSession(services, ctx, (state) => decide(state, body)))!));
       },
@@ -46,8 +56,11 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       method: 'GET',
       path,
       mode: 'read-only',
+      operationId: operationIds[part].GET,
+      tag: 'metadata',
       summary: `A session's ${part}`,
-      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
+      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), example: examples[part], headers: sessionEtag } },
+      errors: sessionNotFound,
       async handle(ctx) {
         sendJson(ctx, view(readSession(services, ctx)));
       },
