@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import { finished } from 'node:stream/promises';
 import type { Context } from 'koa';
 import Router from '@koa/router';
 import { ApiError, type ApiErrorCode } from '../errors';
@@ -78,11 +80,23 @@ export function mountRoutes(router: Router, routes: readonly Route<any>[], modes
   for (const route of routes) {
     const validate = route.body && compileBody(route.body.schema, route.body.rules);
     router.register(route.path, [route.method], async (ctx: Context) => {
+      if (!route.body) await discardBody(ctx.req);
       assertMode(modes.effective(), route.mode);
       const body = validate ? validate(await readJsonBody(ctx, route.body!.limit), ctx.request.length) : undefined;
       await route.handle(ctx, body);
     });
   }
+}
+
+/**
+ * Reads and drops a request body the route does not take, before answering: a connection closed
+ * with request bytes still unread is reset, and the reset cuts the answer short (a GET with a body
+ * and `Connection: close`, answered with the OpenAPI document). The request timeout bounds the wait.
+ */
+async function discardBody(request: IncomingMessage): Promise<void> {
+  if (request.complete) return;
+  request.resume();
+  await finished(request).catch(() => undefined);
 }
 
 function assertMode(effective: Mode, needed: Mode): void {

@@ -3,6 +3,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { currentEventSchemas } from '../../events/catalogue';
 import type { OpenApiDocument } from '../helpers/conformance';
+import { rawHttp, requestBytes } from '../helpers/raw-http';
 import { sendRawBytes } from '../helpers/raw-socket';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { tempAudioDir, writeWav, sine, type AudioDir } from '../helpers/audio';
@@ -100,6 +101,19 @@ describe('fidelity: the OpenAPI document a client is generated from (issue 18, i
   after(async () => {
     await server.dispose();
     audio.cleanup();
+  });
+
+  it('a generator that sends a body with its GET (and Connection: close) still gets the whole document, not one cut short', async () => {
+    const port = Number(new URL(server.origin).port);
+    const body = Buffer.from(JSON.stringify({ filler: 'x'.repeat(4 * 1024 * 1024) }));
+    for (const chunked of [true, false]) {
+      const request = requestBytes({ method: 'GET', target: '/openapi.json', headers: [['Host', `127.0.0.1:${port}`], ['Content-Type', 'application/json']], body, chunked });
+      const { response, error } = await rawHttp(port, request);
+      assert.equal(error, undefined, `chunked ${chunked}: the connection was reset`);
+      assert.equal(response?.status, 200);
+      assert.equal(response!.bytes.length, Number(response!.headers['content-length']), `chunked ${chunked}: the document was cut short`);
+      assert.deepEqual(response!.body, document);
+    }
   });
 
   describe("the docs' operation names and groups (item 1)", () => {
