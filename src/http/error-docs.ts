@@ -52,7 +52,11 @@ export const bodyErrors: ErrorDocs = {
   // The first bad field, named, and what is wrong with it; `details` lists each problem.
   invalid_request: ['{field} {problem}.'],
   payload_too_large: ['Request body is larger than the limit of {limit} bytes.'],
-  unsupported_media_type: ['Request body must be application/json, not {type}.', 'Request body must be encoded in UTF-8.'],
+  unsupported_media_type: [
+    'Request body must be application/json, not {type}.',
+    'Request body must be encoded in UTF-8.',
+    'Request body must be application/json: set Content-Type.',
+  ],
 };
 
 export const queryErrors: ErrorDocs = { invalid_query: ['{parameter} {problem}.'] };

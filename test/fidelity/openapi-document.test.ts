@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { currentEventSchemas } from '../../events/catalogue';
+import { routeTable } from '../../src/http/app';
+import { errorDocsOf } from '../../src/http/route';
+import type { Services } from '../../src/http/services';
 import type { OpenApiDocument } from '../helpers/conformance';
 import { rawHttp, requestBytes } from '../helpers/raw-http';
 import { sendRawBytes } from '../helpers/raw-socket';
@@ -73,6 +78,16 @@ function documentedMessages(operation: Operation, status: number, code: string):
 
 /** A documented message as a pattern: `{name}` stands for the part that varies. */
 const templatePattern = (template: string) => new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[A-Za-z]+\}/g, '.+')}$`);
+
+/** Every .ts file under the project's src/, found from the compiled test upwards. */
+function sourceFiles(): string[] {
+  let directory = resolve(__dirname);
+  while (!readdirSync(directory).includes('package.json')) directory = dirname(directory);
+  const root = join(directory.endsWith('dist') ? dirname(directory) : directory, 'src');
+  const walk = (folder: string): string[] =>
+    readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(folder, entry.name)) : entry.name.endsWith('.ts') ? [join(folder, entry.name)] : []));
+  return walk(root);
+}
 
 describe('fidelity: the OpenAPI document a client is generated from (issue 18, items 1 and 10)', () => {
   let server: TestServer;
@@ -253,6 +268,31 @@ describe('fidelity: the OpenAPI document a client is generated from (issue 18, i
       const path = writeWav(audio.file('mix.wav'), sine({ durationS: 0.05 }));
       assert.equal((await server.api('POST', `/sessions/${id}/previews`, { json: { path, id: 'preview_main' } })).status, 201);
       assertDocumented('POST /api/v1/sessions/{id}/previews', await server.api('POST', `/sessions/${id}/previews`, { json: { path, id: 'preview_main' } }), 409, 'conflict', 'The session already has a preview variant "preview_main".');
+    });
+
+    it('every message the code throws with a code is documented under that code (a new or changed message cannot drift from the document)', () => {
+      const documented = new Map<string, string[]>();
+      const noServices = new Proxy({} as Services, {
+        get(_, name) {
+          throw new Error(`a route read services.${String(name)} while only being described`);
+        },
+      });
+      for (const route of routeTable(noServices, { heartbeatMs: 0, maxBufferedBytes: 0 })) {
+        for (const [code, messages] of Object.entries(errorDocsOf(route))) documented.set(code, [...(documented.get(code) ?? []), ...(messages ?? [])]);
+      }
+      const thrown = sourceFiles().flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(/new ApiError\(\s*'(\w+)',\s*(?:'((?:[^'\\]|\\.)*)'|`((?:[^`\\]|\\.)*)`)/g)].map((match) => ({ file, code: match[1], message: match[2] ?? match[3] })),
+      );
+      assert.ok(thrown.length >= 25, `only ${thrown.length} messages found`);
+      // An unknown path matches no operation: no operation documents its 404.
+      const unrouted = (message: string) => message.startsWith('No route ');
+      const sourcePattern = (message: string) => new RegExp(`^${message.replace(/\$\{[^}]*\}/g, '\u0000').replace(/[.*+?^$()|[\]\\{}]/g, '\\$&').replace(/\u0000/g, '.+')}$`);
+      const sample = (message: string) => message.replace(/\$\{[^}]*\}/g, 'X');
+      const missing = thrown
+        .filter(({ message }) => !unrouted(message))
+        .filter(({ code, message }) => !(documented.get(code) ?? []).some((template) => templatePattern(template).test(sample(message)) || sourcePattern(message).test(template)))
+        .map(({ file, code, message }) => `${file.split('/src/').pop()}: ${code} ${JSON.stringify(message)}`);
+      assert.deepEqual(missing, []);
     });
 
     it('malformed HTTP gets 400 invalid_request, and every operation documents it with that message', async () => {
