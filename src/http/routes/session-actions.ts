@@ -11,6 +11,8 @@ import { readSession, writeSession } from '../session-writes';
 import { actionResultSchema, dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { mergeErrorDocs, sessionNotFound, sessionWriteErrors } from '../error-docs';
 
 /** The desktop actions (contract §8): open a session's project, and ask UI clients to focus it. */
 export function sessionActionRoutes(services: Services) {
@@ -23,10 +25,12 @@ export function sessionActionRoutes(services: Services) {
       method: 'POST',
       path: '/api/v1/sessions/:id/open',
       mode: 'full-automation',
+      operationId: 'openSession',
+      tag: 'automation',
       summary: "Open a session's project with the opener, record the opening and ask UI clients to focus it",
       headers: ifMatchHeader,
-      responses: { 200: { description: 'Opened', schema: dataOf(actionResultSchema), headers: sessionEtag } },
-      errors: ['open_failed', 'open_unavailable', 'version_conflict'],
+      responses: { 200: { description: 'Opened', schema: dataOf(actionResultSchema), example: examples.opened, headers: sessionEtag } },
+      errors: mergeErrorDocs(sessionWriteErrors, { open_failed: [], open_unavailable: [] }),
       async handle(ctx) {
         const { id, projectPath, version } = readSession(services, ctx);
         // Checked before launching: a stale If-Match must not open the project and then fail.
@@ -51,9 +55,11 @@ export function sessionActionRoutes(services: Services) {
       method: 'POST',
       path: '/api/v1/sessions/:id/focus',
       mode: 'full-automation',
+      operationId: 'focusSession',
+      tag: 'automation',
       summary: "Ask the live-stream clients to focus a session's card",
-      responses: { 200: { description: 'At least one client was asked', schema: dataOf(actionResultSchema) } },
-      errors: ['focus_unavailable'],
+      responses: { 200: { description: 'At least one client was asked', schema: dataOf(actionResultSchema), example: examples.focused } },
+      errors: mergeErrorDocs(sessionNotFound, { focus_unavailable: [] }),
       async handle(ctx) {
         const { id } = readSession(services, ctx);
         if (requestFocus(ctx, id) === 0) throw new ApiError('focus_unavailable');

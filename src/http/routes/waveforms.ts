@@ -15,6 +15,8 @@ import { requestedLane, requestedVariant } from '../variants';
 import { dataOf, waveformSchema } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag, variantParameter } from '../parameters';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { mergeErrorDocs, previewFileErrors, sessionNotFound, sessionWriteErrors, variantNotFound } from '../error-docs';
 
 const MIN_POINTS = 16;
 const MAX_POINTS = 10_000;
@@ -52,12 +54,19 @@ export function waveformRoutes(services: Services) {
       method,
       path: '/api/v1/sessions/:id/waveform-notes',
       mode: 'full-automation',
+      operationId: method === 'PUT' ? 'replaceSessionWaveformNotes' : 'patchSessionWaveformNotes',
+      tag: 'previews',
       summary: "Replace a variant's lane of waveform notes",
       query: variantParameter,
       headers: ifMatchHeader,
-      responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), headers: sessionEtag } },
-      errors: ['version_conflict'],
-      body: { schema: replaceWaveformNotesBodySchema, rules: laneRules, echoes: { fields: laneRules.readOnlyFields, current: (ctx) => currentLane(liveSession(services, ctx), ctx) } },
+      responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), example: examples.waveformNotes, headers: sessionEtag } },
+      errors: mergeErrorDocs(sessionWriteErrors, { not_found: ['preview variant not found'] }),
+      body: {
+        schema: replaceWaveformNotesBodySchema,
+        rules: laneRules,
+        example: examples.waveformNotesBody,
+        echoes: { fields: laneRules.readOnlyFields, current: (ctx) => currentLane(liveSession(services, ctx), ctx) },
+      },
       async handle(ctx, body) {
         let lane = '';
         const session = await writeSession(services, ctx, (state) => {
@@ -74,10 +83,15 @@ export function waveformRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/sessions/:id/waveform',
       mode: 'read-only',
+      operationId: 'getSessionWaveform',
+      tag: 'previews',
       summary: "A preview variant's waveform: the peak of each of `points` buckets",
       query: { ...variantParameter, points: { description: 'Buckets, 16-10,000; default 1000.', schema: { type: 'integer', minimum: 16, maximum: 10000 } } },
-      responses: { 200: { description: 'The waveform', schema: dataOf(waveformSchema) } },
-      errors: ['unsupported_audio', 'overloaded'],
+      responses: { 200: { description: 'The waveform', schema: dataOf(waveformSchema), example: examples.waveform } },
+      errors: mergeErrorDocs(sessionNotFound, variantNotFound, previewFileErrors, {
+        invalid_query: ['points must be an integer from 16 to 10000.'],
+        overloaded: ['The waveform cannot be computed now: {reason}.'],
+      }),
       async handle(ctx) {
         const points = wholeNumber(ctx, 'points', MIN_POINTS) ?? DEFAULT_POINTS;
         if (points > MAX_POINTS) throw new ApiError('invalid_query', `points must be an integer from ${MIN_POINTS} to ${MAX_POINTS}.`);
@@ -92,9 +106,12 @@ export function waveformRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/sessions/:id/waveform-notes',
       mode: 'read-only',
+      operationId: 'getSessionWaveformNotes',
+      tag: 'previews',
       summary: "A variant's lane of waveform notes",
       query: variantParameter,
-      responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), headers: sessionEtag } },
+      responses: { 200: { description: 'The lane', schema: dataOf(waveformNotesSchema), example: examples.waveformNotes, headers: sessionEtag } },
+      errors: mergeErrorDocs(sessionNotFound, { not_found: ['preview variant not found'] }),
       async handle(ctx) {
         const session = readSession(services, ctx);
         sendJson(ctx, notesView(session, requestedLane(session, ctx)));
