@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { SORT_FIELDS, type Direction, type SessionQuery, type SortField } from '../../projections/sessions';
 import { foldText } from '../../projections/search-text';
+import { wholeSecondsOf } from '../../projections/timestamps';
 import { ApiError } from '../errors';
 
 /** A list's page sizes: the default, and the largest (a larger limit is clamped to it). */
@@ -67,7 +68,7 @@ export function sessionQuery(ctx: Context, now: Date, recentDays: number): Sessi
     terms: searchTerms(single(ctx, 'q') ?? ''),
     kind: chosenKind === undefined || chosenKind.trim() === '' ? null : chosenKind.trim().toLowerCase(),
     tags: [...new Set(tagValues.flatMap((value) => value.split(',')).map((tag) => tag.trim().toLowerCase()).filter(Boolean))],
-    openedSince: recent === 'true' ? new Date(now.getTime() - recentDays * DAY_MS).toISOString() : null,
+    openedSince: recent === 'true' ? wholeSecondsOf(new Date(now.getTime() - recentDays * DAY_MS)) : null,
     sort: oneOf<SortField>(ctx, 'sort', SORT_FIELDS) ?? null,
     order: oneOf<Direction>(ctx, 'order', ['asc', 'desc']) ?? null,
     ...pageQuery(ctx),

@@ -1,4 +1,5 @@
 import type { SessionState, VariantState } from '../../../projections/session-state';
+import { wholeSecondsOf } from '../../../projections/timestamps';
 import type { Waveform } from '../../audio/analyse';
 import { AnalysisUnavailableError, isAudioError } from '../../audio/errors';
 import { decideReplaceWaveformNotes } from '../../commands/replace-waveform-notes';
@@ -55,7 +56,7 @@ export function waveformRoutes(services: Services) {
         const session = await writeSession(services, ctx, (state) => {
           lane = requestedLane(state, ctx);
           const current = services.waveformNotes.notes(state.id, lane);
-          return decideReplaceWaveformNotes({ lane, current, body, at: services.now().toISOString(), newNoteId });
+          return decideReplaceWaveformNotes({ lane, current, body, at: wholeSecondsOf(services.now()), newNoteId });
         });
         sendJson(ctx, notesView(session!, lane));
       },
