@@ -72,8 +72,7 @@ export function waveformRoutes(services: Services) {
       responses: { 200: { description: 'The waveform', schema: dataOf(waveformSchema) } },
       errors: ['unsupported_audio', 'overloaded'],
       async handle(ctx) {
-        const points = wholeNumber(ctx, 'points', MIN_POINTS) ?? DEFAULT_POINTS;
-        if (points > MAX_POINTS) throw new ApiError('invalid_query', `points must be an integer from ${MIN_POINTS} to ${MAX_POINTS}.`);
+        const points = wholeNumber(ctx, 'points', MIN_POINTS, MAX_POINTS) ?? DEFAULT_POINTS;
         const session = readSession(services, ctx);
         const variant = requestedVariant(session, ctx);
         const waveform = await waveformOf(session, variant, points);
