@@ -97,7 +97,8 @@ function numberRule(rule: Schema): string {
   if (low !== undefined && high !== undefined) {
     return rule.minimum !== undefined && rule.maximum !== undefined ? `must be ${noun} from ${low} to ${high}` : `must be ${noun} ${lowWord} and ${highWord}`;
   }
-  return `must be ${noun} ${low !== undefined ? lowWord : highWord}`;
+  if (low !== undefined) return `must be ${noun} ${rule.minimum === undefined ? lowWord : `of ${lowWord}`}`;
+  return `must be ${noun} ${rule.maximum === undefined ? highWord : `of ${highWord}`}`;
 }
 
 /** "may hold at most 64 tags", "must hold 1-10000 items": the things held named after the field. */
@@ -148,7 +149,7 @@ export function describe(error: ErrorObject, root: object, rules: MessageRules =
     case 'maxProperties':
       return { field, message: fieldCountRule(rule) };
     case 'type':
-      return { field, message: `must be ${[params.type].flat().map((type) => TYPES[String(type)] ?? `a ${type}`).join(' or ')}` };
+      return { field, message: `must be ${String(params.type).split(',').map((type) => TYPES[type] ?? `a ${type}`).join(' or ')}` };
     case 'pattern':
     case 'minLength':
     case 'maxLength':
@@ -166,7 +167,7 @@ export function describe(error: ErrorObject, root: object, rules: MessageRules =
     case 'const':
       return { field, message: `must be ${shown(rule.const)}` };
     case 'format':
-      return { field, message: FORMATS[String(params.format)] ?? `must be a ${params.format}` };
+      return { field, message: FORMATS[String(params.format)] ?? `must be in the ${params.format} format` };
     default:
       return { field, message: 'is invalid' };
   }

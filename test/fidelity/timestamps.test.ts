@@ -112,6 +112,9 @@ describe('fidelity: timestamps as the docs print them (issue 18, item 6)', () =>
     await eventually(() => server.api('GET', `/import/${started.importId}`), (response) => response.body.data.done === true, 'the import done');
     await check('GET', '/import');
     await check('GET', `/import/${started.importId}`);
+    await check('PATCH', `/sessions/${id}/notes`, { notes: 'Darker.' });
+    await check('PATCH', `/sessions/${id}/tags`, { tags: ['mix', 'vocals'] });
+    await check('DELETE', `/sessions/${id}/previews/preview_main`);
     await check('GET', '/health');
     await check('DELETE', `/sessions/${id}`);
     assert.ok(seen >= 20, `only ${seen} timestamps were checked`);
