@@ -33,6 +33,8 @@ export interface ServerOptions {
   backend?: LogBackend;
   /** How background analyses are fed to the analysis pool; the defaults unless a test narrows them. */
   analysisBacklog?: AnalysisBacklogLimits;
+  /** The clock every write reads (tests fix it to pin timestamps); the system clock unless given. */
+  now?: () => Date;
 }
 
 export interface RunningServer {
@@ -173,7 +175,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await modes.start();
 
     let listening: { port: number; origin: string } = { port: config.port, origin: '' };
-    const now = () => new Date();
+    const now = options.now ?? (() => new Date());
     const sessionCommands = new KeyedQueue();
     const waveforms = new Waveforms(waveformDirectory(config.dataDir), {
       timeoutMs: config.analysisTimeoutMs,

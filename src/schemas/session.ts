@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { previewFields } from './preview';
+import { previewFields, previewVariantId, previewVariantIdMessage } from './preview';
 
 /**
  * The session's fields, written once (contract §5.1). The create command, the SessionCreated event
@@ -9,11 +9,15 @@ const SLUG = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
 export const HEX_COLOUR = '^#[0-9a-fA-F]{6}$';
 export const ABSOLUTE_PATH = '^(?:/|[A-Za-z]:[\\\\/]|\\\\\\\\[^\\\\/]+[\\\\/])';
 
-/** What a client is told when a string does not match one of these patterns. */
+/**
+ * What a client is told when a string does not match one of these patterns: the predicate of a
+ * sentence whose subject is the field (src/schemas/messages.ts adds the length rule, if any).
+ */
 export const patternMessages: Record<string, string> = {
   [SLUG]: 'must be a lowercase slug (a-z, 0-9 and single dashes)',
   [HEX_COLOUR]: 'must be a #rrggbb colour',
   [ABSOLUTE_PATH]: 'must be an absolute path',
+  [previewVariantId.pattern]: previewVariantIdMessage,
 };
 
 /**

@@ -37,10 +37,13 @@ async function streamOf(server: TestServer, id: string): Promise<StoredEvent[]> 
   return (await readAllEvents(server)).filter((event) => event.streamId === id);
 }
 
-/** Waits (without a fixed sleep) until the wall clock has passed `iso`, so a later write gets a later timestamp. */
+/**
+ * Waits (without a fixed sleep) until the wall clock has left the second `iso` shows (timestamps
+ * are whole seconds), so a later write gets a later timestamp.
+ */
 async function untilClockPasses(iso: string): Promise<void> {
-  const instant = Date.parse(iso);
-  while (Date.now() <= instant) await new Promise((resolve) => setImmediate(resolve));
+  const secondEnds = Date.parse(iso) + 1000;
+  while (Date.now() < secondEnds) await new Promise((resolve) => setTimeout(resolve, Math.min(20, secondEnds - Date.now())));
 }
 
 /** The request was refused: nothing was appended and the session reads as before. */
@@ -858,7 +861,7 @@ describe('API: session writes (contract §5.1, §5.2, §10)', () => {
       { route: 'PUT /sessions/{id}/notes', method: 'PUT', path: (id) => `/sessions/${id}/notes`, body: {}, field: 'notes', message: /required/ },
       { route: 'PATCH /sessions/{id}/notes', method: 'PATCH', path: (id) => `/sessions/${id}/notes`, body: { notes: 'ok', extra: 1 }, field: 'extra', message: /not a known field/ },
       { route: 'PATCH /sessions/{id}/notes', method: 'PATCH', path: (id) => `/sessions/${id}/notes`, body: { notes: tooLongNotes }, field: 'notes' },
-      { route: 'PUT /sessions/{id}/tags', method: 'PUT', path: (id) => `/sessions/${id}/tags`, body: { tags: 'mix' }, field: 'tags', message: /array/ },
+      { route: 'PUT /sessions/{id}/tags', method: 'PUT', path: (id) => `/sessions/${id}/tags`, body: { tags: 'mix' }, field: 'tags', message: /^tags must be a list\.$/ },
       { route: 'PUT /sessions/{id}/tags', method: 'PUT', path: (id) => `/sessions/${id}/tags`, body: { tags: [tag49] }, field: 'tags[0]' },
       { route: 'PUT /sessions/{id}/tags', method: 'PUT', path: (id) => `/sessions/${id}/tags`, body: { tags: ['  '] }, field: 'tags[0]' },
       { route: 'PUT /sessions/{id}/tags', method: 'PUT', path: (id) => `/sessions/${id}/tags`, body: { tags: null }, field: 'tags' },

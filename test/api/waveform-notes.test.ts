@@ -18,9 +18,10 @@ const DOCS_BODY = { notes: [{ timestamp: 12.5, text: 'Drop starts here' }, { tim
 const NOTE_KEYS = ['createdAt', 'id', 'text', 'timestamp', 'updatedAt'];
 
 /** Waits (without a fixed sleep) until the wall clock has passed `iso`, so a later write gets a later timestamp. */
+/** Waits until the clock has left the second `iso` shows (timestamps are whole seconds), so a write now shows a later one. */
 async function untilClockPasses(iso: string): Promise<void> {
-  const instant = Date.parse(iso);
-  while (Date.now() <= instant) await new Promise((resolve) => setImmediate(resolve));
+  const secondEnds = Date.parse(iso) + 1000;
+  while (Date.now() < secondEnds) await new Promise((resolve) => setTimeout(resolve, Math.min(20, secondEnds - Date.now())));
 }
 
 function assertLane(response: HttpResponse, sessionId: string, variantId: string): Json[] {

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { SessionState, VariantState } from '../../../projections/session-state';
+import { wholeSecondsOf } from '../../../projections/timestamps';
 import type { Waveform } from '../../audio/analyse';
 import { AnalysisUnavailableError, isAudioError } from '../../audio/errors';
 import { decideReplaceWaveformNotes } from '../../commands/replace-waveform-notes';
@@ -72,7 +73,7 @@ export function waveformRoutes(services: Services) {
         const session = await writeSession(services, ctx, (state) => {
           lane = requestedLane(state, ctx);
           const current = services.waveformNotes.notes(state.id, lane);
-          return decideReplaceWaveformNotes({ lane, current, body, at: services.now().toISOString(), newNoteId });
+          return decideReplaceWaveformNotes({ lane, current, body, at: wholeSecondsOf(services.now()), newNoteId });
         });
         sendJson(ctx, notesView(session!, lane));
       },
@@ -93,8 +94,7 @@ export function waveformRoutes(services: Services) {
         overloaded: ['The waveform cannot be computed now: {reason}.'],
       }),
       async handle(ctx) {
-        const points = wholeNumber(ctx, 'points', MIN_POINTS) ?? DEFAULT_POINTS;
-        if (points > MAX_POINTS) throw new ApiError('invalid_query', `points must be an integer from ${MIN_POINTS} to ${MAX_POINTS}.`);
+        const points = wholeNumber(ctx, 'points', MIN_POINTS, MAX_POINTS) ?? DEFAULT_POINTS;
         const session = readSession(services, ctx);
         const variant = requestedVariant(session, ctx);
         const waveform = await waveformOf(session, variant, points);
