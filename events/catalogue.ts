@@ -27,6 +27,9 @@ interface KnownVersion {
 /** Every event type the log accepts, each version's compiled validator, and the upcasters between them. */
 const definitions: readonly EventDefinition[] = [...sessionEvents, ...previewEvents, WaveformNotesReplaced, ...importEvents];
 
+/** Every event type with its current data schema, in catalogue order: what the OpenAPI document shows. */
+export const currentEventSchemas: ReadonlyArray<{ type: string; schema: object }> = definitions;
+
 const current = new Map(definitions.map((definition) => [definition.type, definition.schemaVersion]));
 const versions = new Map<string, KnownVersion>(
   definitions.flatMap((definition) => [

@@ -3,6 +3,7 @@ import type { PreviewAnalysedData, PreviewAttachedData, PreviewFailedData, Previ
 import type { SessionCreatedData, SessionNotesReplacedData, SessionTagsReplacedData, SessionUpdatedData } from '../events/sessions';
 import type { PreviewVariant } from '../src/schemas/preview';
 import type { Session } from '../src/schemas/session';
+import { wholeSeconds } from './timestamps';
 
 /** A preview variant as the log makes it: the public fields plus the media type sniffed when attached. */
 export interface VariantState extends PreviewVariant {
@@ -45,9 +46,12 @@ function patched(session: SessionState, changes: Partial<SessionState>): Session
 const withStatus = (previews: readonly VariantState[], variantId: string, status: VariantState['status']) =>
   previews.map((variant) => (variant.id === variantId ? { ...variant, status } : variant));
 
-/** The pure fold of one session's stream: (session so far, next event) → session, or undefined once deleted. */
+/**
+ * The pure fold of one session's stream: (session so far, next event) → session, or undefined once
+ * deleted. Its timestamps are the events' `meta.at` in whole seconds (./timestamps).
+ */
 export function evolveSession(session: SessionState | undefined, event: StoredEvent): SessionState | undefined {
-  const at = event.meta.at;
+  const at = wholeSeconds(event.meta.at);
   const version = event.version;
   if (event.type === 'SessionCreated') {
     const data = event.data as SessionCreatedData;

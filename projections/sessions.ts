@@ -21,7 +21,7 @@ export interface SessionQuery {
   terms: string[];
   kind: string | null;
   tags: string[];
-  /** Only sessions opened at or after this ISO time. */
+  /** Only sessions opened at or after this time, in whole seconds as the sessions hold theirs. */
   openedSince: string | null;
   sort: SortField | null;
   /** null: the sort's natural direction (A-Z for text, newest first for times). */
@@ -68,7 +68,7 @@ const RUN = /[\p{L}\p{N}]+/gu;
  */
 export class SessionsProjection implements Projection {
   readonly name = 'sessions';
-  readonly version = 2;
+  readonly version = 3;
   /** Each live session's slot, by id: read through `slots()`, which first puts in any restored ids still left out. */
   private readonly slotOf = new Map<string, number>();
   /** Each slot's session; undefined for a free slot, or one whose session is still unparsed. */

@@ -4,8 +4,12 @@ import type { WaveformNotesReplacedData } from '../events/waveform-notes';
 import type { WaveformNote } from '../src/schemas/waveform-notes';
 import type { Projection } from './runner';
 import { allItems, type SnapshotItems } from './snapshot-items';
+import { wholeSeconds } from './timestamps';
 
 type Lane = readonly WaveformNote[];
+
+/** A note as the lane shows it: its times in whole seconds (./timestamps), whatever precision the event recorded. */
+const shown = (note: WaveformNote): WaveformNote => ({ ...note, createdAt: wholeSeconds(note.createdAt), updatedAt: wholeSeconds(note.updatedAt) });
 
 /**
  * Waveform notes by session and lane (a variant id, or `main`). A lane goes with its variant when
@@ -13,14 +17,14 @@ type Lane = readonly WaveformNote[];
  */
 export class WaveformNotesProjection implements Projection {
   readonly name = 'waveform-notes';
-  readonly version = 1;
+  readonly version = 2;
   private readonly sessions = new Map<string, Map<string, Lane>>();
 
   apply(event: StoredEvent): void {
     if (event.type === 'WaveformNotesReplaced') {
       const { lane, notes } = event.data as WaveformNotesReplacedData;
       const lanes = this.sessions.get(event.streamId) ?? new Map<string, Lane>();
-      this.sessions.set(event.streamId, lanes.set(lane, notes));
+      this.sessions.set(event.streamId, lanes.set(lane, notes.map(shown)));
     } else if (event.type === 'PreviewDetached') {
       this.sessions.get(event.streamId)?.delete((event.data as PreviewVariantData).variantId);
     } else if (event.type === 'SessionDeleted') {

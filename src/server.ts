@@ -39,6 +39,8 @@ export interface ServerOptions {
   uiDirectory?: string;
   /** The sign-in's bounds, narrowed by tests. */
   signIn?: Pick<SignInOptions, 'maxRedeemedCodes' | 'maxTokenAttemptsPerMinute'>;
+  /** The clock every write reads (tests fix it to pin timestamps); the system clock unless given. */
+  now?: () => Date;
 }
 
 export interface RunningServer {
@@ -184,7 +186,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await modes.start();
 
     let listening: { port: number; origin: string } = { port: config.port, origin: '' };
-    const now = () => new Date();
+    const now = options.now ?? (() => new Date());
     const sessionCommands = new KeyedQueue();
     const waveforms = new Waveforms(waveformDirectory(config.dataDir), {
       timeoutMs: config.analysisTimeoutMs,

@@ -4,7 +4,11 @@ import { PreviewAttached } from '../../events/previews';
 import type { SessionState } from '../../projections/session-state';
 import { ApiError } from '../errors';
 import { previewVariantId } from '../schemas/preview';
-import { absolutePath } from '../schemas/session';
+import { absolutePath, patternMessages } from '../schemas/session';
+
+/** Somewhere in it, a character other than white space. */
+const VISIBLE = '\\S';
+patternMessages[VISIBLE] = 'must hold a character other than white space';
 
 /** POST /sessions/{id}/previews: an absolute path to a readable audio file, an optional name and id. */
 export const attachPreviewBodySchema = {
@@ -13,7 +17,7 @@ export const attachPreviewBodySchema = {
   required: ['path'],
   properties: {
     path: absolutePath,
-    name: { type: 'string', pattern: '\\S', maxLength: 200 },
+    name: { type: 'string', pattern: VISIBLE, maxLength: 200 },
     id: previewVariantId,
   },
 } as const;

@@ -1,16 +1,16 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import type { NewEvent } from '../../events/envelope';
 import { SessionCreated, type SessionCreatedData } from '../../events/sessions';
-import { detectKind } from '../kind';
-import { writableSessionFields } from '../schemas/session';
-import { normaliseTags } from './normalise';
+import { canonicalKind, detectKind } from '../kind';
+import { sessionCreateFields } from '../schemas/session-input';
+import { blankAsNull, canonicalAccent, canonicalSlug, given, normaliseTags } from './normalise';
 
 /** The body of POST /sessions: the writable fields, only `title` required. */
 export const createSessionBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['title'],
-  properties: writableSessionFields,
+  properties: sessionCreateFields,
 } as const;
 
 export type CreateSessionBody = FromSchema<typeof createSessionBodySchema>;
@@ -20,17 +20,20 @@ export interface CreateSession {
   body: CreateSessionBody;
 }
 
-/** Applies the contract's defaults and normalisation to a valid body. */
+export const DEFAULT_STATUS = 'draft';
+export const DEFAULT_ACCENT = 'default';
+
+/** Applies the contract's defaults and normalisation to a valid body: the event holds only canonical values. */
 export function newSessionData(body: CreateSessionBody): SessionCreatedData {
-  const projectPath = body.projectPath ?? null;
+  const projectPath = blankAsNull(body.projectPath ?? null);
   return {
     title: body.title.trim(),
-    kind: body.kind?.trim() ?? detectKind(projectPath),
-    status: body.status ?? 'draft',
-    accent: body.accent ?? 'default',
+    kind: given(body.kind) ? canonicalKind(body.kind) : detectKind(projectPath),
+    status: given(body.status) ? canonicalSlug(body.status) : DEFAULT_STATUS,
+    accent: given(body.accent) ? canonicalAccent(body.accent) : DEFAULT_ACCENT,
     tags: normaliseTags(body.tags ?? []),
     notes: body.notes ?? '',
-    client: body.client ?? null,
+    client: blankAsNull(body.client ?? null),
     projectPath,
   };
 }

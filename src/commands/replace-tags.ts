@@ -2,7 +2,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { NewEvent } from '../../events/envelope';
 import { SessionTagsReplaced } from '../../events/sessions';
 import type { SessionState } from '../../projections/session-state';
-import { writableSessionFields } from '../schemas/session';
+import { tagsInput } from '../schemas/session-input';
 import { normaliseTags, sameValue } from './normalise';
 
 /** PUT or PATCH /sessions/{id}/tags: both replace the whole list. */
@@ -10,7 +10,7 @@ export const replaceTagsBodySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['tags'],
-  properties: { tags: writableSessionFields.tags },
+  properties: { tags: tagsInput },
 } as const;
 
 export type ReplaceTagsBody = FromSchema<typeof replaceTagsBodySchema>;

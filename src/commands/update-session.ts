@@ -5,23 +5,20 @@ import { SessionUpdated, type SessionUpdatedData } from '../../events/sessions';
 import type { SessionState } from '../../projections/session-state';
 import { ApiError } from '../errors';
 import { previewVariantId } from '../schemas/preview';
-import { writableSessionFields } from '../schemas/session';
-import { normaliseTags, sameValue } from './normalise';
+import { canonicalKind } from '../kind';
+import { sessionUpdateFields } from '../schemas/session-input';
+import { blankAsNull, canonicalAccent, canonicalSlug, normaliseTags, sameValue } from './normalise';
 
 /**
  * PATCH /sessions/{id}: any writable field, at least one; `null` clears notes (to "") and tags (to
- * []); `preferredPreviewId` must name one of the session's variants.
+ * []), `null` or "" clears client and projectPath; `preferredPreviewId` must name one of the
+ * session's variants.
  */
 export const updateSessionBodySchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: {
-    ...writableSessionFields,
-    notes: { anyOf: [writableSessionFields.notes, { type: 'null' }] },
-    tags: { anyOf: [writableSessionFields.tags, { type: 'null' }] },
-    preferredPreviewId: previewVariantId,
-  },
+  properties: { ...sessionUpdateFields, preferredPreviewId: previewVariantId },
 } as const;
 
 export type UpdateSessionBody = FromSchema<typeof updateSessionBodySchema>;
@@ -30,13 +27,13 @@ export type UpdateSessionBody = FromSchema<typeof updateSessionBodySchema>;
 function normalise(body: Omit<UpdateSessionBody, 'preferredPreviewId'>): SessionUpdatedData {
   const fields: SessionUpdatedData = {};
   if (body.title !== undefined) fields.title = body.title.trim();
-  if (body.kind !== undefined) fields.kind = body.kind.trim();
-  if (body.status !== undefined) fields.status = body.status;
-  if (body.accent !== undefined) fields.accent = body.accent;
+  if (body.kind !== undefined) fields.kind = canonicalKind(body.kind);
+  if (body.status !== undefined) fields.status = canonicalSlug(body.status);
+  if (body.accent !== undefined) fields.accent = canonicalAccent(body.accent);
   if (body.tags !== undefined) fields.tags = normaliseTags(body.tags ?? []);
   if (body.notes !== undefined) fields.notes = body.notes ?? '';
-  if (body.client !== undefined) fields.client = body.client;
-  if (body.projectPath !== undefined) fields.projectPath = body.projectPath;
+  if (body.client !== undefined) fields.client = blankAsNull(body.client);
+  if (body.projectPath !== undefined) fields.projectPath = blankAsNull(body.projectPath);
   return fields;
 }
 

@@ -5,6 +5,7 @@ import type { TokenCheck } from '../token';
 import { apiAuth } from './auth';
 import { errorEnvelope } from './envelope';
 import { guards, isOwnOrigin } from './guards';
+import { mergeSlashes } from './merge-slashes';
 import { mountRoutes, type Route } from './route';
 import { docsRoutes } from './routes/docs';
 import { eventStreamRoutes, type StreamSettings } from './routes/event-stream';
@@ -55,8 +56,8 @@ export function routeTable(services: Services, stream: StreamSettings): Route<an
 }
 
 /**
- * request id → envelope → checks (Host/Origin guards, token or app cookie for /api/v1) → the web
- * app (/, /app/...) → router (mode gate, body, handler). The checks are plain functions run by
+ * request id → envelope → checks (slashes merged, Host/Origin guards, token or app cookie for /api/v1)
+ * → the web app (/, /app/...) → router (mode gate, body, handler). The checks are plain functions run by
  * one middleware: every async layer costs each request a promise and a closure.
  */
 export function createApp({ services, stream, tokens, logger, allowedOrigins, extraHost, uiFiles }: AppOptions): Koa {
@@ -66,6 +67,7 @@ export function createApp({ services, stream, tokens, logger, allowedOrigins, ex
   mountRoutes(router, routeTable(services, stream), services.modes);
   const ownOrigin = (origin: string) => isOwnOrigin(origin, services.port());
   const checks: Array<(ctx: Context) => 'answered' | void> = [
+    mergeSlashes,
     guards({ port: services.port, allowedOrigins, extraHost }),
     apiAuth({ tokens, signIn: services.signIn, prefix: API_PREFIX, origin: services.origin, isOwnOrigin: ownOrigin }),
   ];

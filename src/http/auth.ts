@@ -19,6 +19,9 @@ export interface AuthOptions {
   isOwnOrigin(origin: string): boolean;
 }
 
+/** How a request proved it may use the API: recorded in `ctx.state.authenticatedBy`. */
+export type Authentication = 'bearer';
+
 /**
  * Every request under `prefix` needs the bearer token or, without an Authorization header, the web
  * app's cookie; checked before routing so that an unknown path tells nothing to a caller without

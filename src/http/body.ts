@@ -13,7 +13,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   const declared = ctx.request.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
-  assertJsonContentType(ctx.request.headers['content-type']);
+  assertJsonContentType(ctx.request.headers['content-type'], ctx.state.authenticatedBy === 'bearer');
   let text: string;
   try {
     // As bytes, decoded here: raw-body's own decoding goes through iconv-lite, a measurable cost per write.
@@ -30,12 +30,20 @@ export async function readJsonBody(ctx: Context, limit = DEFAULT_BODY_LIMIT): Pr
   }
 }
 
-function assertJsonContentType(header: string | undefined): void {
-  if (!header) throw new ApiError('unsupported_media_type', 'Request body must be application/json: set Content-Type.');
+/**
+ * JSON, or, from a request carrying the bearer token, no Content-Type (Python's `requests` with
+ * `data=`) or text/plain (fetch with a string body): the cross-site form posts that 415 keeps out
+ * can send text/plain but cannot carry the token. Either way the body must then parse as JSON.
+ */
+function assertJsonContentType(header: string | undefined, bearer: boolean): void {
+  if (!header) {
+    if (bearer) return;
+    throw new ApiError('unsupported_media_type', 'Request body must be application/json: set Content-Type.');
+  }
   const parsed = contentType.parse(header);
   const json = parsed.type === 'application/json' || /^application\/[^/]+\+json$/.test(parsed.type);
   const charset = parsed.parameters.charset?.toLowerCase();
-  if (!json) throw new ApiError('unsupported_media_type', `Request body must be application/json, not ${parsed.type}.`);
+  if (!json && !(bearer && parsed.type === 'text/plain')) throw new ApiError('unsupported_media_type', `Request body must be application/json, not ${parsed.type}: send Content-Type: application/json.`);
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     throw new ApiError('unsupported_media_type', 'Request body must be encoded in UTF-8.');
   }

@@ -15,7 +15,7 @@ export interface EventFilter {
 export function eventFilter(ctx: Context): EventFilter {
   const requested = ctx.query.type === undefined ? [] : ([] as string[]).concat(ctx.query.type);
   const unknown = requested.find((type) => currentSchemaVersion(type) === undefined && !TRANSIENT_TYPES.has(type));
-  if (unknown !== undefined) throw new ApiError('invalid_query', `type ${JSON.stringify(unknown)} is not an event type.`);
+  if (unknown !== undefined) throw new ApiError('invalid_query', `type must name an event type, such as SessionCreated; ${JSON.stringify(unknown)} is not one.`);
   const types = requested.length > 0 ? new Set(requested) : null;
   const sessionId = single(ctx, 'sessionId') ?? null;
   return {

@@ -8,12 +8,15 @@ import type { Services } from './services';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** The request's Idempotency-Key, if it sent one: 1-255 visible ASCII characters. */
+/**
+ * The request's Idempotency-Key, if it sent one: 1-255 visible ASCII characters. An empty one is
+ * refused, not taken for none: the client meant its retries to be safe.
+ */
 export function idempotencyKeyOf(ctx: Context): string | undefined {
+  if (ctx.request.headers['idempotency-key'] === undefined) return undefined;
   const key = ctx.get('Idempotency-Key');
-  if (key === '') return undefined;
   if (!KEY.test(key)) {
-    const message = 'must be 1-255 visible ASCII characters';
+    const message = key === '' ? 'is empty: send 1-255 visible ASCII characters, or leave the header out' : 'must be 1-255 visible ASCII characters';
     throw new ApiError('invalid_request', `Idempotency-Key ${message}.`, [{ field: 'Idempotency-Key', message }]);
   }
   return key;

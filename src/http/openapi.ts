@@ -1,11 +1,13 @@
+import { eventMetaSchema } from '../../events/envelope';
 import { DEFAULT_PORT } from '../config';
 import { apiErrors, type ApiErrorCode } from '../errors';
 import { importStatusSchema, importSummarySchema } from '../schemas/import';
 import { previewSchema } from '../schemas/preview';
-import { errorSchema, eventSchema, healthSchema, waveformSchema } from '../schemas/responses';
+import { errorSchema, eventSchema, eventSchemasByType, healthSchema, waveformSchema } from '../schemas/responses';
 import { sessionSchema } from '../schemas/session';
 import { waveformNotesSchema } from '../schemas/waveform-notes';
-import { errorCodesOf, type Route } from './route';
+import { apiTags } from './api-tags';
+import { errorDocsOf, type ResponseDoc, type Route } from './route';
 
 /** Schemas shown under their own name (and referenced) rather than inline wherever they are used. */
 const namedSchemas = new Map<object, string>([
@@ -14,19 +16,34 @@ const namedSchemas = new Map<object, string>([
   [waveformSchema, 'Waveform'],
   [waveformNotesSchema, 'WaveformNotes'],
   [eventSchema, 'Event'],
+  // Each event type: its envelope (`SessionCreatedEvent`) and its data (`SessionCreatedData`).
+  ...[...eventSchemasByType].flatMap(([type, { event, data }]) => [[event, `${type}Event`], [data, `${type}Data`]] as Array<[object, string]>),
+  [eventMetaSchema, 'EventMeta'],
   [healthSchema, 'Health'],
   [importSummarySchema, 'ImportSummary'],
   [importStatusSchema, 'ImportStatus'],
   [errorSchema, 'Error'],
 ]);
 
+const reference = (name: string) => `#/components/schemas/${name}`;
+
 /** A copy of `schema` with every named schema inside it replaced by a reference. */
 function withReferences(schema: unknown, root = true): unknown {
   if (Array.isArray(schema)) return schema.map((item) => withReferences(item, false));
   if (schema === null || typeof schema !== 'object') return schema;
   const name = namedSchemas.get(schema);
-  if (name !== undefined && !root) return { $ref: `#/components/schemas/${name}` };
+  if (name !== undefined && !root) return { $ref: reference(name) };
   return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, withReferences(value, false)]));
+}
+
+/** The named schemas as the document's components; Event tells its types apart by `type` (for generators). */
+function componentSchemas(): Record<string, unknown> {
+  const schemas: Record<string, unknown> = Object.fromEntries([...namedSchemas].map(([schema, name]) => [name, withReferences(schema)]));
+  schemas.Event = {
+    ...(schemas.Event as object),
+    discriminator: { propertyName: 'type', mapping: Object.fromEntries([...eventSchemasByType.keys()].map((type) => [type, reference(`${type}Event`)])) },
+  };
+  return schemas;
 }
 
 /** The router's `/sessions/:id` as OpenAPI's `/sessions/{id}`, with its path parameters. */
@@ -39,36 +56,27 @@ function pathOf(route: Route<any>): { path: string; parameters: string[] } {
   return { path, parameters };
 }
 
-const tagOf = (route: Route<any>) => {
-  const [, , , resource, , part] = route.path.split('/');
-  if (!resource || route.path.startsWith('/docs') || route.path === '/openapi.json') return 'Documentation';
-  if (resource === 'sessions' && part && ['preview', 'previews', 'waveform', 'waveform-notes'].includes(part)) return 'Previews';
-  if (resource === 'sessions' && part === 'history') return 'Events';
-  return { sessions: 'Sessions', tags: 'Sessions', events: 'Events', import: 'Import', health: 'Health' }[resource] ?? 'Other';
-};
+/** A code or a message as a description shows it; `{name}` in a message is a part that varies with the request. */
+const quoted = (message: string) => `\`${message}\``;
 
-const operationId = (route: Route<any>) =>
-  route.method.toLowerCase() +
-  route.path
-    .replace(/^\/api\/v1/, '')
-    .split(/[/-]/)
-    .filter(Boolean)
-    .map((part) => (part.startsWith(':') ? `By${part[1].toUpperCase()}${part.slice(2)}` : part[0].toUpperCase() + part.slice(1)))
-    .join('')
-    .replace(/[^A-Za-z0-9]/g, '');
-
-/** The error responses of a route, by status: each lists the codes it can carry. */
+/** The error responses of a route, by status: each lists its codes and the messages each is sent with. */
 function errorResponses(route: Route<any>): Record<string, object> {
-  const byStatus = new Map<number, ApiErrorCode[]>();
-  for (const code of errorCodesOf(route)) byStatus.set(apiErrors[code].status, [...(byStatus.get(apiErrors[code].status) ?? []), code]);
+  const byStatus = new Map<number, Array<[ApiErrorCode, readonly string[]]>>();
+  for (const [code, messages] of Object.entries(errorDocsOf(route)) as Array<[ApiErrorCode, readonly string[]]>) {
+    const status = apiErrors[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), [code, messages.length > 0 ? messages : [apiErrors[code].message]]]);
+  }
   return Object.fromEntries(
-    [...byStatus].map(([status, codes]) => [
+    [...byStatus].map(([status, entries]) => [
       String(status),
       {
-        description: codes.map((code) => `\`${code}\`: ${apiErrors[code].message}`).join(' '),
+        description: entries.map(([code, messages]) => `- ${quoted(code)}: ${messages.map(quoted).join(' · ')}`).join('\n'),
         content: {
           'application/json': {
-            schema: { allOf: [{ $ref: '#/components/schemas/Error' }], properties: { error: { properties: { status: { const: status }, code: { enum: codes } } } } },
+            schema: {
+              allOf: [{ $ref: reference('Error') }],
+              properties: { error: { properties: { status: { const: status }, code: { enum: entries.map(([code]) => code) } } } },
+            },
           },
         },
       },
@@ -76,29 +84,44 @@ function errorResponses(route: Route<any>): Record<string, object> {
   );
 }
 
+/** The media types of a response that is not JSON; audio and other bytes as binary strings. */
+function otherContent(response: ResponseDoc): Record<string, object> {
+  const types: readonly string[] = typeof response.contentType === 'string' ? [response.contentType] : response.contentType ?? [];
+  return Object.fromEntries(
+    types.map((type) => {
+      const text = type.startsWith('text/');
+      return [type, { schema: text ? { type: 'string' } : { type: 'string', format: 'binary' }, ...(text && response.example !== undefined ? { example: response.example } : {}) }];
+    }),
+  );
+}
+
+function responseObject(response: ResponseDoc): object {
+  const content = response.schema
+    ? { 'application/json': { schema: withReferences(response.schema), ...(response.example === undefined ? {} : { example: response.example }) } }
+    : otherContent(response);
+  return {
+    description: response.description,
+    ...(response.headers ? { headers: Object.fromEntries(Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),
+    ...(Object.keys(content).length > 0 ? { content } : {}),
+  };
+}
+
+/** A query parameter that is an array is repeated (`tags=a&tags=b`), as the server reads it. */
+const repeated = (schema: object) => ('type' in schema && schema.type === 'array' ? { style: 'form', explode: true } : {});
+
 function operation(route: Route<any>): object {
   const { parameters: pathParameters } = pathOf(route);
   const secured = route.path.startsWith('/api/v1/');
   const parameters = [
     ...pathParameters.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
-    ...Object.entries(route.query ?? {}).map(([name, doc]) => ({ name, in: 'query', required: false, description: doc.description, schema: doc.schema })),
+    ...Object.entries(route.query ?? {}).map(([name, doc]) => ({ name, in: 'query', required: false, description: doc.description, schema: doc.schema, ...repeated(doc.schema) })),
     ...Object.entries(route.headers ?? {}).map(([name, doc]) => ({ name, in: 'header', required: false, description: doc.description, schema: doc.schema })),
   ];
-  const responses = Object.fromEntries(
-    Object.entries(route.responses).map(([status, response]) => [
-      status,
-      {
-        description: response.description,
-        ...(response.headers ? { headers: Object.fromEntries(Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {}),
-        ...(response.schema ? { content: { 'application/json': { schema: withReferences(response.schema) } } } : {}),
-        ...(response.contentType ? { content: { [response.contentType]: { schema: { type: 'string', ...(response.contentType.startsWith('audio') ? { contentMediaType: response.contentType } : {}) } } } } : {}),
-      },
-    ]),
-  );
+  const responses = Object.fromEntries(Object.entries(route.responses).map(([status, response]) => [status, responseObject(response)]));
   return {
-    operationId: operationId(route),
+    operationId: route.operationId,
     summary: route.summary,
-    tags: [tagOf(route)],
+    tags: [route.tag],
     ...(secured ? {} : { security: [] }),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
@@ -113,7 +136,6 @@ function operation(route: Route<any>): object {
     'x-mode': route.mode,
   };
 }
-
 export interface DocumentInfo {
   version: string;
   /** The running server's origin, e.g. http://127.0.0.1:8765 (absent when written to a file). */
@@ -138,11 +160,11 @@ export function openApiDocument(routes: readonly Route<any>[], { version, server
     },
     servers: [{ url: serverUrl ?? `http://127.0.0.1:${DEFAULT_PORT}` }],
     security: [{ bearer: [] }],
-    tags: ['Health', 'Sessions', 'Previews', 'Import', 'Events', 'Documentation'].map((name) => ({ name })),
+    tags: Object.entries(apiTags).map(([name, description]) => ({ name, description })),
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token printed by `sessiondock token`.' } },
-      schemas: Object.fromEntries([...namedSchemas].map(([schema, name]) => [name, withReferences(schema)])),
+      schemas: componentSchemas(),
     },
   };
 }

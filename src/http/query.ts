@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { SORT_FIELDS, type Direction, type SessionQuery, type SortField } from '../../projections/sessions';
 import { foldText } from '../../projections/search-text';
+import { wholeSecondsOf } from '../../projections/timestamps';
 import { ApiError } from '../errors';
 
 /** A list's page sizes: the default, and the largest (a larger limit is clamped to it). */
@@ -21,22 +22,40 @@ const invalid = (message: string) => new ApiError('invalid_query', message);
 
 export function single(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
-  if (Array.isArray(value)) throw invalid(`${name} must be given once.`);
+  if (Array.isArray(value)) throw invalid(`${name} may be given only once.`);
   return value;
 }
 
-export function wholeNumber(ctx: Context, name: string, minimum: number): number | undefined {
+/** A whole number from `minimum` (to `maximum`, when given), or undefined when the parameter is absent. */
+export function wholeNumber(ctx: Context, name: string, minimum: number, maximum?: number): number | undefined {
   const text = single(ctx, name);
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < minimum) throw invalid(`${name} must be an integer of at least ${minimum}.`);
-  return Number(text);
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isNaN(value) || value < minimum || (maximum !== undefined && value > maximum)) {
+    throw invalid(maximum === undefined ? `${name} must be a whole number of ${minimum} or more.` : `${name} must be a whole number from ${minimum} to ${maximum}.`);
+  }
+  return value;
 }
 
 function oneOf<T extends string>(ctx: Context, name: string, allowed: readonly T[]): T | undefined {
   const text = single(ctx, name);
   if (text === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(text)) throw invalid(`${name} must be one of ${allowed.join(', ')}.`);
+  if (!(allowed as readonly string[]).includes(text)) throw invalid(`${name} must be one of: ${allowed.join(', ')}.`);
   return text as T;
+}
+
+const TRUE_WORDS = ['true', '1', 'yes'];
+const FALSE_WORDS = ['false', '0', 'no'];
+const BOOLEAN_WORDS = 'true, false, 1, 0, yes, no';
+
+/** A boolean as scripts spell it (Python's `requests` sends `True`): true/false, 1/0, yes/no, in any case. */
+export function booleanQuery(ctx: Context, name: string): boolean | undefined {
+  const text = single(ctx, name);
+  if (text === undefined) return undefined;
+  const word = text.toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw invalid(`${name} must be one of ${BOOLEAN_WORDS} (in any case).`);
 }
 
 /** `limit` (1-500, any larger integer clamped, default 50, or `sizes`) and `offset` (>= 0, default 0) of contract §5.3. */
@@ -58,16 +77,16 @@ export function sessionQuery(ctx: Context, now: Date, recentDays: number): Sessi
   const kind = single(ctx, 'kind');
   const daw = single(ctx, 'daw');
   if (kind !== undefined && daw !== undefined && kind.toLowerCase() !== daw.toLowerCase()) {
-    throw invalid('kind and daw name the same filter and must agree.');
+    throw invalid('kind and daw are the same filter (daw is an alias of kind): give one of them, or the same value in both.');
   }
   const chosenKind = kind ?? daw;
   const tagValues = ctx.query.tags === undefined ? [] : ([] as string[]).concat(ctx.query.tags);
-  const recent = oneOf(ctx, 'recent', ['true', 'false']);
+  const recent = booleanQuery(ctx, 'recent');
   return {
     terms: searchTerms(single(ctx, 'q') ?? ''),
     kind: chosenKind === undefined || chosenKind.trim() === '' ? null : chosenKind.trim().toLowerCase(),
     tags: [...new Set(tagValues.flatMap((value) => value.split(',')).map((tag) => tag.trim().toLowerCase()).filter(Boolean))],
-    openedSince: recent === 'true' ? new Date(now.getTime() - recentDays * DAY_MS).toISOString() : null,
+    openedSince: recent ? wholeSecondsOf(new Date(now.getTime() - recentDays * DAY_MS)) : null,
     sort: oneOf<SortField>(ctx, 'sort', SORT_FIELDS) ?? null,
     order: oneOf<Direction>(ctx, 'order', ['asc', 'desc']) ?? null,
     ...pageQuery(ctx),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
+import { wholeSecondsOf } from '../../projections/timestamps';
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const RECENT = 20;
@@ -27,7 +28,7 @@ export class RequestLog {
   }
 
   recentRequests(): RecentRequest[] {
-    return this.recent.map(({ at, ...request }) => ({ ...request, at: new Date(at).toISOString() }));
+    return this.recent.map(({ at, ...request }) => ({ ...request, at: wholeSecondsOf(new Date(at)) }));
   }
 
   middleware() {

@@ -30,10 +30,16 @@ export async function writeSession(
   return session;
 }
 
-/** The live session named in the path, with its ETag set, or 404. */
-export function readSession(services: Services, ctx: Context): SessionState {
+/** The live session named in the path, or 404. */
+export function liveSession(services: Services, ctx: Context): SessionState {
   const session = services.sessions.get(ctx.params.id);
   if (!session) throw new ApiError('not_found', 'session not found');
+  return session;
+}
+
+/** The live session named in the path, with its ETag set, or 404. */
+export function readSession(services: Services, ctx: Context): SessionState {
+  const session = liveSession(services, ctx);
   ctx.set('ETag', etagOf(session.version));
   return session;
 }

@@ -13,7 +13,10 @@ export const eventFrame = (event: StoredEvent): Buffer =>
 /** A transient notice: no `id:`, so a client's Last-Event-ID stays on the log. */
 export const noticeFrame = (type: string, data: object): Buffer => Buffer.from(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
 
-export const CONNECTED = Buffer.from(': connected\n\n');
+/** How long a client waits before it reconnects, in ms: sent once, first, so every client retries alike. */
+export const RECONNECT_MS = 3000;
+
+export const CONNECTED = Buffer.from(`retry: ${RECONNECT_MS}\n: connected\n\n`);
 
 export const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 

@@ -5,8 +5,12 @@ import type { FromSchema } from 'json-schema-to-ts';
  * built from these.
  */
 
+/** A variant's id is at most this long. */
+export const MAX_VARIANT_ID_CHARS = 64;
 /** A variant's id: a slug such as `preview_main`; it never reaches the file system. */
-export const previewVariantId = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' } as const;
+export const previewVariantId = { type: 'string', pattern: `^[A-Za-z0-9][A-Za-z0-9_-]{0,${MAX_VARIANT_ID_CHARS - 1}}$` } as const;
+/** What a client is told when an id breaks previewVariantId's pattern. */
+export const previewVariantIdMessage = `must be 1-${MAX_VARIANT_ID_CHARS} letters, digits, _ or -, starting with a letter or digit`;
 
 export const previewStatuses = ['ready', 'pending', 'failed'] as const;
 

@@ -1,4 +1,5 @@
 import { apiErrors } from '../errors';
+import { currentEventSchemas } from '../../events/catalogue';
 import { eventMetaSchema } from '../../events/envelope';
 import { MODES } from '../modes';
 
@@ -50,22 +51,31 @@ export const errorSchema = {
   },
 } as const;
 
-/** An event as the audit routes and the live stream return it (§10). */
-export const eventSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['position', 'streamId', 'version', 'type', 'schemaVersion', 'data', 'meta', 'hash'],
-  properties: {
-    position: { type: 'integer', minimum: 1 },
-    streamId: { type: 'string' },
-    version: { type: 'integer', minimum: 1 },
-    type: { type: 'string' },
-    schemaVersion: { type: 'integer', minimum: 1 },
-    data: { type: 'object' },
-    meta: eventMetaSchema,
-    hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-  },
-} as const;
+/** An event of one type as the audit routes and the live stream return it (§10): `data` is its type's current schema. */
+const eventOfType = (type: string, data: object) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['position', 'streamId', 'version', 'type', 'schemaVersion', 'data', 'meta', 'hash'],
+    properties: {
+      position: { type: 'integer', minimum: 1 },
+      streamId: { type: 'string' },
+      version: { type: 'integer', minimum: 1 },
+      type: { type: 'string', const: type },
+      schemaVersion: { type: 'integer', minimum: 1 },
+      data,
+      meta: eventMetaSchema,
+      hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    },
+  }) as const;
+
+/** Each event type's envelope, by type, with the catalogue's data schema (the one schema per event). */
+export const eventSchemasByType: ReadonlyMap<string, { event: object; data: object }> = new Map(
+  currentEventSchemas.map(({ type, schema }) => [type, { event: eventOfType(type, schema), data: schema }]),
+);
+
+/** Any event: one of the types, told apart by `type`. */
+export const eventSchema = { oneOf: [...eventSchemasByType.values()].map(({ event }) => event) } as const;
 
 export const eventPageSchema = {
   type: 'object',

@@ -1,33 +1,37 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { previewFields } from './preview';
+import { previewFields, previewVariantId, previewVariantIdMessage } from './preview';
 
 /**
  * The session's fields, written once (contract §5.1). The create command, the SessionCreated event
  * and the Session resource (and, later, the OpenAPI document) are all built from these.
  */
 const SLUG = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
-const HEX_COLOUR = '^#[0-9a-fA-F]{6}$';
-const ABSOLUTE_PATH = '^(?:/|[A-Za-z]:[\\\\/]|\\\\\\\\[^\\\\/]+[\\\\/])';
+export const HEX_COLOUR = '^#[0-9a-fA-F]{6}$';
+export const ABSOLUTE_PATH = '^(?:/|[A-Za-z]:[\\\\/]|\\\\\\\\[^\\\\/]+[\\\\/])';
 
-/** What a client is told when a string does not match one of these patterns. */
+/**
+ * What a client is told when a string does not match one of these patterns: the predicate of a
+ * sentence whose subject is the field (src/schemas/messages.ts adds the length rule, if any).
+ */
 export const patternMessages: Record<string, string> = {
   [SLUG]: 'must be a lowercase slug (a-z, 0-9 and single dashes)',
   [HEX_COLOUR]: 'must be a #rrggbb colour',
   [ABSOLUTE_PATH]: 'must be an absolute path',
+  [previewVariantId.pattern]: previewVariantIdMessage,
 };
 
 /**
  * Text the server trims: 1 to `max` characters once the white space at either end is gone. A
  * pattern rather than minLength/maxLength, which would count the spaces the server drops.
  */
-function trimmedText(max: number) {
+export function trimmedText(max: number) {
   const pattern = `^\\s*\\S(?:[\\s\\S]{0,${max - 2}}\\S)?\\s*$`;
   patternMessages[pattern] = `must be 1-${max} characters, not counting white space at either end`;
   return { type: 'string', pattern } as const;
 }
 
 const slug = (maxLength: number) => ({ type: 'string', pattern: SLUG, minLength: 1, maxLength }) as const;
-const nullable = <const S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+export const nullable = <const S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 export const isoDate = { type: 'string', format: 'date-time' } as const;
 export const absolutePath = {
   type: 'string',

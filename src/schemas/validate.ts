@@ -1,12 +1,9 @@
 import type { ErrorObject } from 'ajv';
 import { ApiError, type FieldProblem } from '../errors';
+import { describe, type MessageRules } from './messages';
 import { validatorFor } from './validators';
-import { patternMessages } from './session';
 
-export interface BodyRules {
-  /** Fields the server manages: a body that carries one is told it is read-only. */
-  readOnlyFields?: ReadonlySet<string>;
-}
+export type BodyRules = MessageRules;
 
 /** At most this many problems are listed in an invalid_request's details. */
 export const MAX_DETAILS = 20;
@@ -33,7 +30,7 @@ export function compileBody<T>(schema: object, rules: BodyRules = {}): (body: un
     if (firstError(body)) return body;
     const small = bytes === undefined ? hasAtMostValues(body, ALL_ERRORS_UP_TO_VALUES) : bytes <= ALL_ERRORS_UP_TO_BYTES && hasAtMostValues(body, ALL_ERRORS_UP_TO_VALUES);
     const errors = small && !everyError(body) ? everyError.errors : firstError.errors;
-    const details = fieldProblems(errors ?? [], rules).slice(0, MAX_DETAILS);
+    const details = fieldProblems(errors ?? [], schema, rules).slice(0, MAX_DETAILS);
     const first = details[0];
     const message = first.field === '' ? `Request body ${first.message}.` : `${fieldName(first.field)} ${first.message}.`;
     throw new ApiError('invalid_request', message, details);
@@ -62,14 +59,24 @@ export function hasAtMostValues(value: unknown, limit: number): boolean {
 
 /**
  * One problem per field, in the order ajv found them: the first broken rule, or, where the field
- * may take one of several shapes (anyOf), every shape joined with "or".
+ * may take one of several shapes (anyOf), each shape it missed joined with "or". A shape whose type
+ * the value does not even have is left out when another shape has the right type: a string too
+ * long for `client` is told the length, not that it could also be null.
  */
-function fieldProblems(errors: ErrorObject[], rules: BodyRules): FieldProblem[] {
+function fieldProblems(errors: ErrorObject[], schema: object, rules: BodyRules): FieldProblem[] {
+  const choices = errors.filter((error) => error.keyword === 'anyOf');
+  const underChoice = (error: ErrorObject, choice: ErrorObject) => error.schemaPath.startsWith(`${choice.schemaPath}/`);
+  const wrongShape = (error: ErrorObject, choice: ErrorObject) => error.keyword === 'type' && error.instancePath === choice.instancePath;
+  const irrelevant = new Set<ErrorObject>();
+  for (const choice of choices) {
+    const under = errors.filter((error) => underChoice(error, choice));
+    if (under.some((error) => !wrongShape(error, choice))) under.filter((error) => wrongShape(error, choice)).forEach((error) => irrelevant.add(error));
+  }
+  const alternatives = new Set(choices.map((error) => error.instancePath));
   const byField = new Map<string, string[]>();
-  const alternatives = new Set(errors.filter((error) => error.keyword === 'anyOf').map((error) => error.instancePath));
   for (const error of errors) {
-    if (error.keyword === 'anyOf') continue;
-    const problem = describe(error, rules);
+    if (error.keyword === 'anyOf' || irrelevant.has(error)) continue;
+    const problem = describe(error, schema, rules);
     if (byField.has(problem.field) && !alternatives.has(problem.field)) continue;
     const messages = byField.get(problem.field) ?? [];
     if (!messages.includes(problem.message)) messages.push(problem.message);
@@ -81,30 +88,7 @@ function fieldProblems(errors: ErrorObject[], rules: BodyRules): FieldProblem[] 
   }));
 }
 
-function describe(error: ErrorObject, rules: BodyRules): FieldProblem {
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'required':
-      return { field: `${error.instancePath}/${params.missingProperty}`, message: 'is required' };
-    case 'additionalProperties': {
-      const name = String(params.additionalProperty);
-      const readOnly = error.instancePath === '' && rules.readOnlyFields?.has(name);
-      return { field: `${error.instancePath}/${name}`, message: readOnly ? 'is read-only' : 'is not a known field' };
-    }
-    case 'minProperties':
-      return { field: error.instancePath, message: 'must set at least one field' };
-    case 'type':
-      return { field: error.instancePath, message: `must be ${article(String(params.type))}` };
-    case 'pattern':
-      return { field: error.instancePath, message: patternMessages[String(params.pattern)] ?? error.message ?? 'is invalid' };
-    default:
-      return { field: error.instancePath, message: error.message ?? 'is invalid' };
-  }
-}
-
 const shortened = (text: string) => (text.length > MAX_FIELD_CHARS ? `${text.slice(0, MAX_FIELD_CHARS)}…` : text);
-
-const article = (type: string) => (type === 'null' ? 'null' : type === 'object' || type === 'array' || type === 'integer' ? `an ${type}` : `a ${type}`);
 
 /** `/tags/3` → `tags[3]`: how a field is named in a message. */
 function fieldName(pointer: string): string {

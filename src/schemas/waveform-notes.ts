@@ -1,11 +1,12 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { measuredIn } from './messages';
 import { isoDate } from './session';
 
 /** Waveform notes (contract §6): one lane of timestamped notes per session and variant. */
 export const MAX_WAVEFORM_NOTES = 1000;
 
 const noteText = { type: 'string', minLength: 1, maxLength: 2000 } as const;
-const noteTimestamp = { type: 'number', minimum: 0, maximum: 86400 } as const;
+const noteTimestamp = measuredIn('seconds', { type: 'number', minimum: 0, maximum: 86400 } as const);
 
 /** A note as the server keeps and returns it. */
 export const waveformNoteSchema = {

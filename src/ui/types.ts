@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import type { eventSchema, healthSchema, tagCountSchema, waveformSchema } from '../schemas/responses';
+import type { healthSchema, tagCountSchema, waveformSchema } from '../schemas/responses';
 import type { importStatusSchema, importSummarySchema } from '../schemas/import';
 
 /* The API's shapes, taken from the schemas the server validates and documents with. */
@@ -9,7 +9,8 @@ export type { WaveformNote } from '../schemas/waveform-notes';
 export type Health = FromSchema<typeof healthSchema>;
 export type TagCount = FromSchema<typeof tagCountSchema>;
 export type Waveform = FromSchema<typeof waveformSchema>;
-export type ApiEvent = FromSchema<typeof eventSchema>;
+/** An event as the audit routes and the live stream send it. */
+export type { StoredEvent as ApiEvent } from '../../events/envelope';
 export type ImportSummary = FromSchema<typeof importSummarySchema>;
 export type ImportStatus = FromSchema<typeof importStatusSchema>;
 

@@ -306,8 +306,11 @@ describe('API: preview management (contract §5.1, §6, §10)', () => {
       }
       const broken = await server.api('POST', `/sessions/${session.id}/previews`, { raw: '{"path": ', headers: { 'Content-Type': 'application/json' } });
       assertError(broken, 400, 'invalid_json', 'Request body must be valid JSON.');
+      // text/plain from a bearer client must still parse as JSON (issue 18); another media type is 415.
       const text = await server.api('POST', `/sessions/${session.id}/previews`, { raw: mainWav, headers: { 'Content-Type': 'text/plain' } });
-      assertError(text, 415, 'unsupported_media_type');
+      assertError(text, 400, 'invalid_json', 'Request body must be valid JSON.');
+      const form = await server.api('POST', `/sessions/${session.id}/previews`, { raw: `path=${mainWav}`, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+      assertError(form, 415, 'unsupported_media_type');
       assert.equal(headOf(server), before);
     });
 

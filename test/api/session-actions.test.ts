@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { assertError } from '../helpers/assertions';
 import { eventually } from '../helpers/eventually';
 import { newDataDir, readAllEvents, startTestServer, type TestServer } from '../helpers/server';
+import { shownInWholeSeconds } from '../helpers/catalogue';
 import { openStream, type SseClient } from '../helpers/sse';
 
 /*
@@ -125,7 +126,7 @@ describe('API: desktop actions, open and focus (contract §8)', () => {
         appended.map(({ type, streamId, data }) => ({ type, streamId, data })),
         [{ type: 'SessionOpened', streamId: created.id, data: {} }],
       );
-      assert.equal(appended[0].meta.at, after.lastOpened);
+      assert.equal(shownInWholeSeconds(appended[0].meta.at), after.lastOpened);
     });
 
     it('answers focused: true when a live-stream client received the focus notice', async () => {

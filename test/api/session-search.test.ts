@@ -31,6 +31,8 @@ const pathOf = (pairs: Pairs) => `/sessions${pairs.length === 0 ? '' : '?'}${pai
 const fold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const time = (iso: string) => Date.parse(iso);
+/** Sessions show their times in whole seconds, and `recent` compares them so: its cut-off is taken to the second below. */
+const wholeSecondBelow = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /** §5.3's order for a sort and order: ties by id ascending whatever the order. */
 function referenceOrder(sort: Sort | undefined, order: Order | undefined): (a: SeededSession, b: SeededSession) => number {
@@ -72,7 +74,7 @@ function referenceList(sessions: readonly SeededSession[], pairs: Pairs, now: nu
       terms.every((term) => [session.title, session.client ?? '', session.notes, ...session.tags].some((field) => fold(field).includes(term))) &&
       (kind === undefined || session.kind.toLowerCase() === kind.toLowerCase()) &&
       tags.every((tag) => session.tags.some((own) => own.toLowerCase() === tag.toLowerCase())) &&
-      (!recent || (session.lastOpened !== null && time(session.lastOpened) >= now - RECENT_DAYS * DAY_MS)),
+      (!recent || (session.lastOpened !== null && time(session.lastOpened) >= wholeSecondBelow(now - RECENT_DAYS * DAY_MS))),
   );
   const ordered = [...matches].sort(referenceOrder(value('sort') as Sort | undefined, value('order') as Order | undefined));
   return { ids: ordered.slice(offset, offset + limit).map((session) => session.id), total: matches.length, limit, offset };
@@ -275,7 +277,7 @@ describe('GET /sessions: listing and search (contract §5.3)', () => {
     const cases: Array<[query: string, names: string[]]> = [
       ['kind=A&daw=B', ['kind', 'daw']],
       ['recent=maybe', ['recent']],
-      ['recent=1', ['recent']],
+      ['recent=on', ['recent']],
       ['sort=colour', ['sort']],
       ['order=up', ['order']],
       ['limit=abc', ['limit']],

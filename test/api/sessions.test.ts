@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createReadModels } from '../../projections/read-models';
 import { readAllEvents, startTestServer, type TestServer } from '../helpers/server';
+import { shownInWholeSeconds } from '../helpers/catalogue';
 
 const docsExample = { title: 'New idea', kind: 'Ableton', status: 'draft', tags: ['ideas', 'writing'] };
 
@@ -134,7 +135,7 @@ describe('sessions over HTTP (contract §5.1-§5.3, §9)', () => {
     for (let index = 0; index < 5; index += 1) {
       created.push((await server.api('POST', '/sessions', { json: { title: `Song ${index}` } })).body.data);
     }
-    // Never opened: newest updatedAt first; sessions created in the same millisecond by id.
+    // Never opened: newest updatedAt first; sessions created in the same second by id.
     const ids = created
       .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.id < b.id ? -1 : 1) : a.updatedAt < b.updatedAt ? 1 : -1))
       .map((session) => session.id);
@@ -176,7 +177,9 @@ describe('sessions over HTTP (contract §5.1-§5.3, §9)', () => {
     assert.equal(event.version, 1);
     assert.equal(event.schemaVersion, 2);
     assert.equal(event.meta.requestId, 'req-42');
-    assert.equal(event.meta.at, response.body.data.createdAt);
+    // The log keeps milliseconds; the resource shows the same instant in whole seconds.
+    assert.match(event.meta.at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    assert.equal(shownInWholeSeconds(event.meta.at), response.body.data.createdAt);
     assert.match(event.meta.actor, /^token:[0-9a-f]{12}$/);
     assert.match(event.hash, /^[0-9a-f]{64}$/);
   });

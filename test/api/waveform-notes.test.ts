@@ -18,9 +18,10 @@ const DOCS_BODY = { notes: [{ timestamp: 12.5, text: 'Drop starts here' }, { tim
 const NOTE_KEYS = ['createdAt', 'id', 'text', 'timestamp', 'updatedAt'];
 
 /** Waits (without a fixed sleep) until the wall clock has passed `iso`, so a later write gets a later timestamp. */
+/** Waits until the clock has left the second `iso` shows (timestamps are whole seconds), so a write now shows a later one. */
 async function untilClockPasses(iso: string): Promise<void> {
-  const instant = Date.parse(iso);
-  while (Date.now() <= instant) await new Promise((resolve) => setImmediate(resolve));
+  const secondEnds = Date.parse(iso) + 1000;
+  while (Date.now() < secondEnds) await new Promise((resolve) => setTimeout(resolve, Math.min(20, secondEnds - Date.now())));
 }
 
 function assertLane(response: HttpResponse, sessionId: string, variantId: string): Json[] {
@@ -307,7 +308,8 @@ describe('API: waveform notes (contract §6)', () => {
       ['notes that is not an array', { notes: 'Drop starts here' }],
       ['notes null', { notes: null }],
       ['no notes field', {}],
-      ['an unknown top-level field', { notes: [note], variantId: 'preview_main' }],
+      ['an unknown top-level field', { notes: [note], colour: 'red' }],
+      ['another variantId than the lane it writes', { notes: [note], variantId: 'preview_other' }],
       ['an array body', [note]],
     ];
     for (const [what, body] of invalid) {
@@ -325,14 +327,16 @@ describe('API: waveform notes (contract §6)', () => {
       });
     }
 
-    it('refuses a body that is not JSON (400 invalid_json) or not application/json (415)', async () => {
+    it('refuses a body that is not JSON (400 invalid_json, text/plain too) or not a JSON media type (415)', async () => {
       const id = await docsSession();
 
       const broken = await server.api('PUT', notesPath(id), { raw: '{"notes": [', headers: { 'Content-Type': 'application/json' } });
       const text = await server.api('PUT', notesPath(id), { raw: 'notes', headers: { 'Content-Type': 'text/plain' } });
+      const xml = await server.api('PUT', notesPath(id), { raw: '<notes/>', headers: { 'Content-Type': 'application/xml' } });
 
       assertError(broken, 400, 'invalid_json', 'Request body must be valid JSON.');
-      assertError(text, 415, 'unsupported_media_type');
+      assertError(text, 400, 'invalid_json', 'Request body must be valid JSON.');
+      assertError(xml, 415, 'unsupported_media_type');
     });
 
     it('refuses PUT and PATCH with 403 read_only in read-only mode; GET still reads the lane', async () => {

@@ -46,10 +46,11 @@ describe('attack: cross-site form posts, oversized requests and the token secret
     const encoded = (type: string, json: string) =>
       type.startsWith('multipart') ? `------x\r\nContent-Disposition: form-data; name="${json.slice(0, -2)}"\r\n\r\n"}\r\n------x--\r\n` : type.startsWith('application/x-www') ? `${json.slice(0, -2)}=%22%7D` : json;
 
-    it('cannot write, even carrying the token: 415 unsupported_media_type, log unchanged', async () => {
+    it('cannot write as a form type, even carrying the token: 415 unsupported_media_type, log unchanged', async () => {
       const before = head();
       for (const [method, target, json] of writes()) {
-        for (const type of formTypes) {
+        // text/plain carrying the token is no form post (a form cannot carry it): read as JSON, below.
+        for (const type of formTypes.filter((each) => !each.startsWith('text/plain'))) {
           countAttack(SUITE);
           const outcome = await raw(method, target, [['Authorization', `Bearer ${server.token}`], ['Content-Type', type]], encoded(type, json));
           assert.equal(outcome.response?.status, 415, `${method} ${target} as ${type}: ${outcome.response?.text}`);
@@ -57,6 +58,16 @@ describe('attack: cross-site form posts, oversized requests and the token secret
         }
       }
       assert.equal(head(), before, 'a form post wrote to the log');
+    });
+
+    it('text/plain carrying the token is read as JSON (contract §4: a cross-site form cannot carry the token)', async () => {
+      const before = head();
+      for (const type of formTypes.filter((each) => each.startsWith('text/plain'))) {
+        countAttack(SUITE);
+        const outcome = await raw('POST', '/api/v1/sessions', [['Authorization', `Bearer ${server.token}`], ['Content-Type', type]], '{"title":"Scripted"}');
+        assert.equal(outcome.response?.status, 201, `as ${type}: ${outcome.response?.text}`);
+      }
+      assert.equal(head(), before + 2);
     });
 
     it('cannot write without the token (what a browser form really sends): 401, log unchanged', async () => {

@@ -442,7 +442,8 @@ function foldStream(events: Json[]): Array<Json | undefined> {
   const states: Array<Json | undefined> = [undefined];
   let state: Json | undefined;
   for (const event of events) {
-    const at = event.meta.at;
+    // Resources show the log's time in whole seconds (contract §5.1): the fraction dropped.
+    const at = `${String(event.meta.at).slice(0, 19)}Z`;
     const data = event.data;
     if (event.type === 'SessionCreated') {
       state = { ...data, projectOriginalPath: data.projectPath, lastOpened: null, createdAt: at, updatedAt: at, version: event.version };

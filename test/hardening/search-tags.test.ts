@@ -95,10 +95,10 @@ describe('hardening: GET /tags over many unique tags, a page at a time (finding 
   });
 
   for (const [query, message] of [
-    ['limit=0', /^limit must be an integer of at least 1\.$/],
-    ['limit=abc', /^limit must be an integer of at least 1\.$/],
-    ['offset=-1', /^offset must be an integer of at least 0\.$/],
-    ['limit=1&limit=2', /^limit must be given once\.$/],
+    ['limit=0', /^limit must be a whole number of 1 or more\.$/],
+    ['limit=abc', /^limit must be a whole number of 1 or more\.$/],
+    ['offset=-1', /^offset must be a whole number of 0 or more\.$/],
+    ['limit=1&limit=2', /^limit may be given only once\.$/],
   ] as const) {
     it(`answers /tags?${query} with 400 invalid_query`, async () => {
       const refused = await server.api('GET', `/tags?${query}`);

@@ -3,6 +3,9 @@ import type { TestServer } from './server';
 
 export const DAY_MS = 86_400_000;
 
+/** A seeded time as the API shows it: RFC 3339 in whole seconds, the fraction dropped (issue 18). */
+export const shownInWholeSeconds = (iso: string | null) => (iso === null ? null : `${new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString().slice(0, 19)}Z`);
+
 /** One session to seed: what POST /sessions gets, plus when it was opened and a later retag. */
 export interface SessionSeed {
   title: string;
@@ -85,7 +88,7 @@ export async function seedCatalogue(server: TestServer, seeds: readonly SessionS
       }
       assert.equal(response.status, 200, response.text);
       const session = response.body.data as SeededSession;
-      assert.equal(session.lastOpened, seeds[index].openedAt ?? null, `lastOpened of ${id} as seeded`);
+      assert.equal(session.lastOpened, shownInWholeSeconds(seeds[index].openedAt ?? null), `lastOpened of ${id} as seeded`);
       return session;
     }),
   );

@@ -11,6 +11,8 @@ export interface SseClient {
   messages: SseMessage[];
   /** Comment lines received (heartbeats). */
   comments: string[];
+  /** The `retry:` values received, in ms: a field of the stream, not a message. */
+  retries: number[];
   /** Resolves once `count` messages have arrived (rejects after the deadline). */
   waitForMessages(count: number, deadlineMs?: number): Promise<SseMessage[]>;
   /** Resolves when the server ends the stream. */
@@ -24,6 +26,7 @@ export function openStream(url: string, headers: Record<string, string>): Promis
     const req: ClientRequest = request(url, { headers: { Accept: 'text/event-stream', ...headers }, agent: false }, (response) => {
       const messages: SseMessage[] = [];
       const comments: string[] = [];
+      const retries: number[] = [];
       const waiters: Array<() => void> = [];
       let buffer = '';
       response.setEncoding('utf8');
@@ -41,6 +44,10 @@ export function openStream(url: string, headers: Record<string, string>): Promis
               const colon = line.indexOf(':');
               const field = line.slice(0, colon);
               const value = line.slice(colon + 1).replace(/^ /, '');
+              if (field === 'retry') {
+                retries.push(Number(value));
+                continue;
+              }
               if (field === 'id') message.id = value;
               else if (field === 'event') message.event = value;
               else if (field === 'data') message.data += value;
@@ -59,6 +66,7 @@ export function openStream(url: string, headers: Record<string, string>): Promis
         response,
         messages,
         comments,
+        retries,
         ended,
         waitForMessages(count, deadlineMs = 10_000) {
           return new Promise((done, fail) => {

@@ -104,7 +104,7 @@ describe('sessions read model: queried during the fold or only at the end, the s
     { terms: [], kind: null, tags: [], openedSince: null, sort, order, limit: 50, offset: 0 },
     { terms: [], kind: 'ableton', tags: ['mix'], openedSince: null, sort, order, limit: 50, offset: 0 },
     { terms: ['emile'], kind: null, tags: [], openedSince: null, sort, order, limit: 50, offset: 0 },
-    { terms: ['al'], kind: null, tags: ['vocals'], openedSince: '2026-01-01T00:00:00.000Z', sort, order, limit: 2, offset: 1 },
+    { terms: ['al'], kind: null, tags: ['vocals'], openedSince: '2026-01-01T00:00:00Z', sort, order, limit: 2, offset: 1 },
   ]);
   const answersOf = (model: SessionsProjection) => ({
     pages: queries.map((query) => {

@@ -16,6 +16,8 @@ import { ApiError } from '../../src/errors';
 
 const created = '2026-11-29T10:00:00.000Z';
 const later = '2026-11-29T11:00:00.000Z';
+/** `later` as the read models show it: whole seconds (issue 18). */
+const shownLater = '2026-11-29T11:00:00Z';
 
 function stored(version: number, type: string, data: object, at = later): StoredEvent {
   return { position: version, streamId: 'session_A', version, type, schemaVersion: 1, data: data as Record<string, unknown>, meta: { at, requestId: 'r', actor: 'a' }, hash: 'h' };
@@ -39,7 +41,7 @@ describe('previews: evolve (contract §6 rules)', () => {
     const session = given(attached('preview_a'));
     assert.deepEqual(session.previews, [{ id: 'preview_a', name: 'preview_a', path: '/audio/preview_a.wav', status: 'pending', mime: 'audio/wav' }]);
     assert.equal(session.preferredPreviewId, 'preview_a');
-    assert.equal(session.updatedAt, later);
+    assert.equal(session.updatedAt, shownLater);
     assert.equal(session.version, 2);
   });
 
@@ -148,7 +150,8 @@ describe('waveform notes: decide', () => {
     model.apply(stored(2, 'WaveformNotesReplaced', { lane: 'preview_a', notes: [note] }));
     model.apply(stored(3, 'WaveformNotesReplaced', { lane: 'preview_b', notes: [note] }));
     model.apply(stored(4, 'PreviewDetached', { variantId: 'preview_a' }));
-    assert.deepEqual([model.notes('session_A', 'preview_a'), model.notes('session_A', 'preview_b')], [[], [note]]);
+    const shown = { ...note, createdAt: '2026-11-29T10:00:00Z', updatedAt: '2026-11-29T10:00:00Z' };
+    assert.deepEqual([model.notes('session_A', 'preview_a'), model.notes('session_A', 'preview_b')], [[], [shown]]);
     const copy = new WaveformNotesProjection();
     copy.restore(itemsOf(model.snapshot()));
     assert.deepEqual(copy.snapshot(), model.snapshot());

@@ -6,7 +6,9 @@ import { evolveSession } from '../../projections/session-state';
 import { SessionsProjection, type SessionQuery } from '../../projections/sessions';
 import { detectKind } from '../../src/kind';
 
-const at = '2026-11-29T10:00:00.000Z';
+const at = '2026-11-29T10:00:00.250Z';
+/** `at` as the read model holds and shows it: whole seconds (issue 18). */
+const shownAt = '2026-11-29T10:00:00Z';
 const meta = { at, requestId: 'r1', actor: 'token:abc' };
 
 function stored(streamId: string, version: number, type: string, data: object, position = version): StoredEvent {
@@ -70,8 +72,8 @@ describe('session fold: evolve', () => {
       lastOpened: null,
       preferredPreviewId: null,
       previews: [],
-      createdAt: at,
-      updatedAt: at,
+      createdAt: shownAt,
+      updatedAt: shownAt,
       version: 1,
     });
   });
@@ -83,20 +85,20 @@ describe('session fold: evolve', () => {
 
   it('given a session, when SessionUpdated sets a path, then the first path ever recorded is kept as the original', () => {
     const created = evolveSession(undefined, stored('session_A', 1, 'SessionCreated', newSessionData({ title: 'Idea' })));
-    const later = { ...meta, at: '2026-11-29T11:00:00.000Z' };
+    const later = { ...meta, at: '2026-11-29T11:00:00.999Z' };
     const moved = evolveSession(created, { ...stored('session_A', 2, 'SessionUpdated', { projectPath: '/a/idea.als' }), meta: later });
     const movedAgain = evolveSession(moved, stored('session_A', 3, 'SessionUpdated', { projectPath: '/b/idea.als', title: 'Idea 2' }));
     const cleared = evolveSession(movedAgain, stored('session_A', 4, 'SessionUpdated', { projectPath: null }));
     assert.equal(moved?.projectOriginalPath, '/a/idea.als');
-    assert.equal(moved?.updatedAt, later.at);
+    assert.equal(moved?.updatedAt, '2026-11-29T11:00:00Z');
     assert.deepEqual([movedAgain?.projectPath, movedAgain?.projectOriginalPath, movedAgain?.title], ['/b/idea.als', '/a/idea.als', 'Idea 2']);
     assert.deepEqual([cleared?.projectPath, cleared?.projectOriginalPath, cleared?.version], [null, '/a/idea.als', 4]);
   });
 
   it('given a session, when notes, tags, an opening and a deletion arrive, then each changes only its part', () => {
     const created = evolveSession(undefined, stored('session_A', 1, 'SessionCreated', newSessionData({ title: 'Idea', notes: 'n' })))!;
-    const opened = evolveSession(created, { ...stored('session_A', 2, 'SessionOpened', {}), meta: { ...meta, at: '2026-11-30T00:00:00.000Z' } })!;
-    assert.deepEqual(opened, { ...created, lastOpened: '2026-11-30T00:00:00.000Z', version: 2 });
+    const opened = evolveSession(created, { ...stored('session_A', 2, 'SessionOpened', {}), meta: { ...meta, at: '2026-11-30T00:00:00.001Z' } })!;
+    assert.deepEqual(opened, { ...created, lastOpened: '2026-11-30T00:00:00Z', version: 2 });
     const noted = evolveSession(opened, stored('session_A', 3, 'SessionNotesReplaced', { notes: 'new' }))!;
     assert.deepEqual([noted.notes, noted.tags, noted.version], ['new', [], 3]);
     const tagged = evolveSession(noted, stored('session_A', 4, 'SessionTagsReplaced', { tags: ['a'] }))!;

@@ -5,6 +5,7 @@ import { openApiDocument } from '../openapi';
 import { defineRoute, type Route } from '../route';
 import { apiBase, type Services } from '../services';
 import { sendJson } from '../json';
+import { examples } from '../examples';
 
 /** The renderer's files served under /docs/assets/, by name: a fixed table, so no request names a file. */
 const RENDERER_DIRECTORY = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -60,8 +61,10 @@ export function docsRoutes(services: Services, allRoutes: () => readonly Route<a
       method: 'GET',
       path: '/openapi.json',
       mode: 'disabled',
+      operationId: 'getOpenApiDocument',
+      tag: 'system',
       summary: 'This OpenAPI 3.1 document',
-      responses: { 200: { description: 'The document', schema: { type: 'object', required: ['openapi', 'info', 'paths'] } } },
+      responses: { 200: { description: 'The document', schema: { type: 'object', required: ['openapi', 'info', 'paths'] }, example: examples.document } },
       async handle(ctx) {
         document ??= openApiDocument(allRoutes(), { version: services.version, serverUrl: services.origin() });
         sendJson(ctx, document);
@@ -72,6 +75,8 @@ export function docsRoutes(services: Services, allRoutes: () => readonly Route<a
       method: 'GET',
       path: '/docs',
       mode: 'disabled',
+      operationId: 'getDocsPage',
+      tag: 'system',
       summary: 'The API documentation, rendered, with a quick start',
       responses: { 200: { description: 'An HTML page', contentType: 'text/html' } },
       async handle(ctx) {
@@ -84,9 +89,11 @@ export function docsRoutes(services: Services, allRoutes: () => readonly Route<a
       method: 'GET',
       path: '/docs/assets/:name',
       mode: 'disabled',
+      operationId: 'getDocsAsset',
+      tag: 'system',
       summary: "The documentation page's renderer (Swagger UI)",
-      responses: { 200: { description: 'A stylesheet (text/css) or a script (text/javascript)', contentType: 'text/*' } },
-      errors: ['not_found'],
+      responses: { 200: { description: 'A stylesheet (text/css) or a script (text/javascript)', contentType: ['text/css', 'text/javascript'] } },
+      errors: { not_found: ['No such documentation asset.'] },
       async handle(ctx) {
         const type = Object.hasOwn(rendererAssets, ctx.params.name) ? rendererAssets[ctx.params.name] : undefined;
         if (!type) throw new ApiError('not_found', 'No such documentation asset.');

@@ -4,9 +4,10 @@ import { eventFilter } from '../event-filter';
 import { wholeNumber } from '../query';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
-import { eventFilterParameters } from '../parameters';
+import { streamFilterParameters } from '../parameters';
 import { CONNECTED } from '../sse-frames';
 import type { StreamSettings } from '../stream-client';
+import { examples } from '../examples';
 
 export type { StreamSettings };
 
@@ -32,14 +33,23 @@ export function eventStreamRoutes(services: Services, settings: StreamSettings) 
       method: 'GET',
       path: '/api/v1/events/stream',
       mode: 'read-only',
+      operationId: 'streamEvents',
+      tag: 'events',
       summary: 'Committed events as they land (Server-Sent Events), resumable with Last-Event-ID',
-      query: { ...eventFilterParameters, after: { description: 'Resume after this log position.', schema: { type: 'integer', minimum: 0 } } },
-      headers: { 'Last-Event-ID': { description: 'Resume after this log position (wins over ?after=).', schema: { type: 'string' } } },
-      errors: ['invalid_request', 'overloaded'],
+      query: { ...streamFilterParameters, after: { description: 'Resume after this log position.', schema: { type: 'integer', minimum: 0 } } },
+      headers: { 'Last-Event-ID': { description: 'Resume after this log position (wins over ?after=).', schema: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
+      errors: {
+        invalid_request: ['Last-Event-ID must be an event position.'],
+        overloaded: ['{clients} live-stream clients are connected, the most this server takes: try again later.', 'The server is shutting down.'],
+      },
       responses: {
         200: {
-          description: 'Server-Sent Events: `id:` the position, `event:` the type, `data:` the event; SessionFocusRequested notices (no id); `: heartbeat` comments',
+          description:
+            'Server-Sent Events. First a `retry:` field (how long to wait before reconnecting, in ms); then each event as `id:` its position, `event:` its type ' +
+            'and `data:` the event (the Event schema); SessionFocusRequested notices (no `id:`); `: heartbeat` comments. Events are named: listen with ' +
+            "`addEventListener('SessionCreated', ...)` per type, not `onmessage`.",
           contentType: 'text/event-stream',
+          example: examples.eventStream,
         },
       },
       async handle(ctx) {

@@ -9,6 +9,8 @@ import type { EventStore } from '../../store';
 import { eventPageSchema, eventSchema, pageOf } from '../../schemas/responses';
 import { eventFilterParameters, pageParameters } from '../parameters';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { sessionNotFound } from '../error-docs';
 
 const MAX_EVENTS_PAGE = 1000;
 /**
@@ -25,13 +27,15 @@ export function eventRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/events',
       mode: 'read-only',
+      operationId: 'listEvents',
+      tag: 'events',
       summary: 'The event log, page by page, in log order',
       query: {
         ...eventFilterParameters,
         after: { description: 'Events after this position; default 0.', schema: { type: 'integer', minimum: 0 } },
         limit: { description: 'Page size, 1-1000; default 100.', schema: { type: 'integer', minimum: 1 } },
       },
-      responses: { 200: { description: 'A page of events; meta.next is the `after` of the next page', schema: eventPageSchema } },
+      responses: { 200: { description: 'A page of events; meta.next is the `after` of the next page', schema: eventPageSchema, example: examples.eventPage } },
       async handle(ctx) {
         const after = wholeNumber(ctx, 'after', 0) ?? 0;
         const limit = Math.min(wholeNumber(ctx, 'limit', 1) ?? 100, MAX_EVENTS_PAGE);
@@ -56,9 +60,12 @@ export function eventRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/sessions/:id/history',
       mode: 'read-only',
+      operationId: 'getSessionHistory',
+      tag: 'events',
       summary: "A session's events, deleted sessions included",
       query: pageParameters,
-      responses: { 200: { description: "A page of the session's events", schema: pageOf(eventSchema) } },
+      responses: { 200: { description: "A page of the session's events", schema: pageOf(eventSchema), example: examples.history } },
+      errors: sessionNotFound,
       async handle(ctx) {
         // The stream's versions are its history's indexes: a page is a version range, read alone.
         const total = await services.store.versionAt(ctx.params.id, services.store.head().position);

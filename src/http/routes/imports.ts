@@ -13,6 +13,8 @@ import { metaOf } from '../session-writes';
 import { dataOf, pageOf } from '../../schemas/responses';
 import { idempotencyKeyHeader, pageParameters } from '../parameters';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { idempotencyErrors } from '../error-docs';
 
 /** §7: an import body may be this large. */
 const IMPORT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -48,13 +50,15 @@ export function importRoutes(services: Services) {
       method: 'POST',
       path: '/api/v1/import',
       mode: 'full-automation',
+      operationId: 'createImport',
+      tag: 'imports',
       summary: 'Import projects as sessions, in the background',
       headers: idempotencyKeyHeader,
       responses: {
-        202: { description: 'Accepted: the import runs in the background', schema: dataOf(importSummarySchema), headers: { Location: "The import's status URL path.", 'Idempotent-Replayed': 'true on a replayed answer.' } },
+        202: { description: 'Accepted: the import runs in the background', schema: dataOf(importSummarySchema), example: examples.importAccepted, headers: { Location: "The import's status URL path.", 'Idempotent-Replayed': 'true on a replayed answer.' } },
       },
-      errors: ['idempotency_key_reused'],
-      body: { schema: importBodySchema, limit: IMPORT_BODY_LIMIT },
+      errors: idempotencyErrors,
+      body: { schema: importBodySchema, limit: IMPORT_BODY_LIMIT, example: examples.importBody },
       async handle(ctx, body) {
         await startImport(ctx, body);
       },
@@ -64,9 +68,11 @@ export function importRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/import',
       mode: 'read-only',
+      operationId: 'listImports',
+      tag: 'imports',
       summary: 'Recent imports, newest first',
       query: pageParameters,
-      responses: { 200: { description: 'A page of imports', schema: pageOf(importSummarySchema) } },
+      responses: { 200: { description: 'A page of imports', schema: pageOf(importSummarySchema), example: examples.importPage } },
       async handle(ctx) {
         const { limit, offset } = pageQuery(ctx);
         const records = services.imports.recent();
@@ -79,8 +85,11 @@ export function importRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/import/:importId',
       mode: 'read-only',
+      operationId: 'getImport',
+      tag: 'imports',
       summary: "An import's counters and the outcome of every item processed so far",
-      responses: { 200: { description: 'The import', schema: dataOf(importStatusSchema) } },
+      responses: { 200: { description: 'The import', schema: dataOf(importStatusSchema), example: examples.importStatus } },
+      errors: { not_found: ['import not found'] },
       async handle(ctx) {
         const record = services.imports.get(ctx.params.importId);
         if (!record) throw new ApiError('not_found', 'import not found');

@@ -10,6 +10,7 @@ import type { Services } from '../services';
 import { readSession } from '../session-writes';
 import { requestedVariant } from '../variants';
 import { variantParameter } from '../parameters';
+import { mergeErrorDocs, previewFileErrors, sessionNotFound, variantNotFound } from '../error-docs';
 
 const audioHeaders = {
   'Content-Type': 'The media type sniffed from the file (audio/wav, audio/aiff, audio/flac, audio/mpeg, audio/ogg, audio/mp4).',
@@ -17,6 +18,9 @@ const audioHeaders = {
   ETag: "The file's size and modification time.",
   'Last-Modified': "The file's modification time.",
 };
+
+/** Every media type the route answers with: each preview format's, and bytes of no known type. */
+const servedMediaTypes = [...Object.values(mediaTypes), 'application/octet-stream'];
 
 const fileTag = ({ size, mtimeMs }: AudioFile) => `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
 
@@ -54,6 +58,8 @@ export function previewAudioRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/sessions/:id/preview/audio',
       mode: 'read-only',
+      operationId: 'getSessionPreviewAudio',
+      tag: 'previews',
       summary: "Stream a preview variant's audio (byte ranges supported)",
       query: variantParameter,
       headers: {
@@ -63,11 +69,11 @@ export function previewAudioRoutes(services: Services) {
         'If-Range': { description: 'Send the range only if the file is still this ETag or date.', schema: { type: 'string' } },
       },
       responses: {
-        200: { description: 'The whole file', contentType: 'audio/*', headers: audioHeaders },
-        206: { description: 'One byte range', contentType: 'audio/*', headers: { ...audioHeaders, 'Content-Range': 'bytes first-last/size' } },
+        200: { description: 'The whole file', contentType: servedMediaTypes, headers: audioHeaders },
+        206: { description: 'One byte range', contentType: servedMediaTypes, headers: { ...audioHeaders, 'Content-Range': 'bytes first-last/size' } },
         304: { description: "The client's copy is current", headers: { ETag: audioHeaders.ETag } },
       },
-      errors: ['range_not_satisfiable', 'unsupported_audio'],
+      errors: mergeErrorDocs(sessionNotFound, variantNotFound, previewFileErrors, { range_not_satisfiable: ["The range is outside the file's {size} bytes."] }),
       async handle(ctx) {
         const session = readSession(services, ctx);
         const file = await open(session, requestedVariant(session, ctx));

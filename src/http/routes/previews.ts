@@ -18,6 +18,8 @@ import { dataOf } from '../../schemas/responses';
 import { idempotencyKeyHeader, ifMatchHeader, sessionEtag } from '../parameters';
 import { previewSchema } from '../../schemas/preview';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { idempotencyErrors, mergeErrorDocs, sessionNotFound, sessionWriteErrors } from '../error-docs';
 
 /**
  * What every path that cannot be attached gets, whatever the reason (missing, not a file, not
@@ -82,8 +84,11 @@ export function previewRoutes(services: Services) {
       method: 'GET',
       path: '/api/v1/sessions/:id/preview',
       mode: 'read-only',
+      operationId: 'getSessionPreview',
+      tag: 'previews',
       summary: "A session's preview variants and preferred preview",
-      responses: { 200: { description: 'The preview summary', schema: dataOf(previewSchema), headers: sessionEtag } },
+      responses: { 200: { description: 'The preview summary', schema: dataOf(previewSchema), example: examples.preview, headers: sessionEtag } },
+      errors: sessionNotFound,
       async handle(ctx) {
         respond(ctx, readSession(services, ctx));
       },
@@ -93,11 +98,16 @@ export function previewRoutes(services: Services) {
       method: 'POST',
       path: '/api/v1/sessions/:id/previews',
       mode: 'full-automation',
+      operationId: 'attachPreview',
+      tag: 'previews',
       summary: 'Attach an audio file as a preview variant',
       headers: { ...idempotencyKeyHeader, ...ifMatchHeader },
-      responses: { 201: { description: 'The preview summary with the new variant', schema: dataOf(previewSchema), headers: { ...sessionEtag, 'Idempotent-Replayed': 'true on a replayed answer.' } } },
-      errors: ['conflict', 'idempotency_key_reused', 'version_conflict'],
-      body: { schema: attachPreviewBodySchema },
+      responses: { 201: { description: 'The preview summary with the new variant', schema: dataOf(previewSchema), example: examples.previewAttached, headers: { ...sessionEtag, 'Idempotent-Replayed': 'true on a replayed answer.' } } },
+      errors: mergeErrorDocs(sessionWriteErrors, idempotencyErrors, {
+        invalid_request: [`path ${UNATTACHABLE}.`],
+        conflict: ['The session already has a preview variant "{id}".'],
+      }),
+      body: { schema: attachPreviewBodySchema, example: examples.attachPreviewBody },
       async handle(ctx, body) {
         await attach(ctx, body);
       },
@@ -107,10 +117,12 @@ export function previewRoutes(services: Services) {
       method: 'DELETE',
       path: '/api/v1/sessions/:id/previews/:variantId',
       mode: 'full-automation',
+      operationId: 'detachPreview',
+      tag: 'previews',
       summary: 'Detach a preview variant',
       headers: ifMatchHeader,
-      responses: { 200: { description: 'The preview summary without it', schema: dataOf(previewSchema), headers: sessionEtag } },
-      errors: ['version_conflict'],
+      responses: { 200: { description: 'The preview summary without it', schema: dataOf(previewSchema), example: examples.preview, headers: sessionEtag } },
+      errors: mergeErrorDocs(sessionWriteErrors, { not_found: ['preview variant not found'] }),
       async handle(ctx) {
         respond(ctx, (await writeSession(services, ctx, (state) => decideDetachPreview(state, ctx.params.variantId)))!);
       },

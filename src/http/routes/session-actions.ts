@@ -11,6 +11,8 @@ import { readSession, writeSession } from '../session-writes';
 import { actionResultSchema, dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { mergeErrorDocs, sessionNotFound, sessionWriteErrors } from '../error-docs';
 
 /** How long a focus waits for the opener to fail before it counts the web app as started. */
 export const FOCUS_LAUNCH_SETTLE_MS = 1500;
@@ -34,10 +36,12 @@ export function sessionActionRoutes(services: Services) {
       method: 'POST',
       path: '/api/v1/sessions/:id/open',
       mode: 'full-automation',
+      operationId: 'openSession',
+      tag: 'automation',
       summary: "Open a session's project with the opener, record the opening and ask UI clients to focus it",
       headers: ifMatchHeader,
-      responses: { 200: { description: 'Opened', schema: dataOf(actionResultSchema), headers: sessionEtag } },
-      errors: ['open_failed', 'open_unavailable', 'version_conflict'],
+      responses: { 200: { description: 'Opened', schema: dataOf(actionResultSchema), example: examples.opened, headers: sessionEtag } },
+      errors: mergeErrorDocs(sessionWriteErrors, { open_failed: [], open_unavailable: [] }),
       async handle(ctx) {
         const { id, projectPath, version } = readSession(services, ctx);
         // Checked before launching: a stale If-Match must not open the project and then fail.
@@ -62,9 +66,11 @@ export function sessionActionRoutes(services: Services) {
       method: 'POST',
       path: '/api/v1/sessions/:id/focus',
       mode: 'full-automation',
+      operationId: 'focusSession',
+      tag: 'automation',
       summary: "Focus a session's card: ask the live-stream clients, or start the web app at the session when none is connected",
-      responses: { 200: { description: 'A client was asked, or the web app was started at the session', schema: dataOf(actionResultSchema) } },
-      errors: ['focus_unavailable', 'focus_failed'],
+      responses: { 200: { description: 'A client was asked, or the web app was started at the session', schema: dataOf(actionResultSchema), example: examples.focused } },
+      errors: mergeErrorDocs(sessionNotFound, { focus_unavailable: [], focus_failed: [] }),
       async handle(ctx) {
         const { id } = readSession(services, ctx);
         if (requestFocus(ctx, id) === 0) {

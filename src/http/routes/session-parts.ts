@@ -5,12 +5,23 @@ import { decideReplaceTags, replaceTagsBodySchema } from '../../commands/replace
 import { writableSessionFields } from '../../schemas/session';
 import { defineRoute } from '../route';
 import type { Services } from '../services';
-import { readSession, writeSession } from '../session-writes';
+import { liveSession, readSession, writeSession } from '../session-writes';
 import { dataOf } from '../../schemas/responses';
 import { ifMatchHeader, sessionEtag } from '../parameters';
 import { sendJson } from '../json';
+import { examples } from '../examples';
+import { sessionNotFound, sessionWriteErrors } from '../error-docs';
 
 type Part = 'notes' | 'tags';
+
+/** A body may echo the `id` its GET returned (a read-modify-write client): ignored when it is the session's. */
+const partRules = { readOnlyFields: new Set(['id']) };
+
+/** The docs' names of the operations on each part. */
+const operationIds: Record<Part, Record<'GET' | 'PUT' | 'PATCH', string>> = {
+  notes: { GET: 'getSessionNotes', PUT: 'replaceSessionNotes', PATCH: 'patchSessionNotes' },
+  tags: { GET: 'getSessionTags', PUT: 'replaceSessionTags', PATCH: 'patchSessionTags' },
+};
 
 /** `{id, notes}` or `{id, tags}`. */
 const partSchema = (part: Part) => ({
@@ -32,11 +43,13 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       method,
       path,
       mode: 'full-automation',
+      operationId: operationIds[part][method],
+      tag: 'metadata',
       summary: `Replace a session's ${part}`,
       headers: ifMatchHeader,
-      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
-      errors: ['version_conflict'],
-      body: { schema },
+      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), example: examples[part], headers: sessionEtag } },
+      errors: sessionWriteErrors,
+      body: { schema, rules: partRules, example: examples[`${part}Body`], echoes: { fields: partRules.readOnlyFields, current: (ctx) => view(liveSession(services, ctx)).data } },
       async handle(ctx, body) {
         sendJson(ctx, view((await writeSession(services, ctx, (state) => decide(state, body)))!));
       },
@@ -46,8 +59,11 @@ function partRoutes<Body>(services: Services, part: Part, schema: object, decide
       method: 'GET',
       path,
       mode: 'read-only',
+      operationId: operationIds[part].GET,
+      tag: 'metadata',
       summary: `A session's ${part}`,
-      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), headers: sessionEtag } },
+      responses: { 200: { description: `The session's ${part}`, schema: dataOf(partSchema(part)), example: examples[part], headers: sessionEtag } },
+      errors: sessionNotFound,
       async handle(ctx) {
         sendJson(ctx, view(readSession(services, ctx)));
       },
