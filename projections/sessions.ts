@@ -20,6 +20,8 @@ export type Direction = 'asc' | 'desc';
 export interface SessionQuery {
   terms: string[];
   kind: string | null;
+  /** A status slug, canonical (beyond the contract: the web app's status filter); absent or null: any. */
+  status?: string | null;
   tags: string[];
   /** Only sessions opened at or after this time, in whole seconds as the sessions hold theirs. */
   openedSince: string | null;
@@ -90,6 +92,7 @@ export class SessionsProjection implements Projection {
   private readonly tagOrder = new TagCounts();
   private readonly byTag = new ValueIndex<SessionState>((session) => session.tags, this.sessionSlots, undefined, (key, entry) => this.tagOrder.changed(key, entry));
   private readonly byKind = new ValueIndex<SessionState>((session) => [session.kind], this.sessionSlots);
+  private readonly byStatus = new ValueIndex<SessionState>((session) => [session.status], this.sessionSlots);
   private readonly byPath = new ValueIndex<SessionState>((session) => (session.projectPath === null ? [] : [session.projectPath]), this.sessionSlots, normalisedPath);
   /** The tag index's build under way, a slice per event-loop turn (see tagsReady). */
   private tagsBuilding: Promise<void> | null = null;
@@ -220,6 +223,7 @@ export class SessionsProjection implements Projection {
     }
     for (const index of this.sortedIndexes) index.update(before, after);
     if (before?.kind !== after?.kind) this.byKind.update(slot, before, after);
+    if (before?.status !== after?.status) this.byStatus.update(slot, before, after);
     if (before?.tags !== after?.tags) this.byTag.update(slot, before, after);
     if (before?.projectPath !== after?.projectPath) this.byPath.update(slot, before, after);
     const unchangedText = before && after && before.title === after.title && before.client === after.client && before.notes === after.notes && before.tags === after.tags;
@@ -296,6 +300,7 @@ export class SessionsProjection implements Projection {
     // Each filter is a union of slot lists (one list for a kind or a tag, one per token for a word).
     const filters: PostingList[][] = [];
     if (query.kind !== null) filters.push([this.byKind.slotsOf(query.kind) ?? NO_SESSIONS]);
+    if (query.status) filters.push([this.byStatus.slotsOf(query.status) ?? NO_SESSIONS]);
     for (const tag of query.tags) filters.push([this.byTag.slotsOf(tag) ?? NO_SESSIONS]);
     if (filters.length === 0 && terms.length === 0 && openedSince === null) return null;
     const sizeOf = (lists: PostingList[]) => lists.reduce((sum, list) => sum + list.size, 0);

@@ -35,13 +35,18 @@ export const everyRouteErrors: ErrorDocs = {
   internal_error: [],
 };
 
-export const tokenErrors: ErrorDocs = { unauthorized: [] };
+/** The token, or the web app's cookie from the app's own origin (auth.ts). */
+export const tokenErrors: ErrorDocs = {
+  unauthorized: [],
+  forbidden_origin: ["The web app's cookie is accepted only from this server's own origin ({ownOrigin}), not {origin}."],
+};
 
 export const modeErrors: ErrorDocs = { disabled: [] };
 
 /** A write: the log must take it. */
 export const writeErrors: ErrorDocs = {
   read_only: [],
+  forbidden_origin: ["A write made with the web app's cookie needs {what}."],
   overloaded: ['Too many writes are waiting: try again shortly.', 'The server is shutting down.'],
   internal_error: ['Internal server error.', 'The event log could not store the change; nothing was written. The server is read-only until writes work again.'],
 };

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { SORT_FIELDS, type Direction, type SessionQuery, type SortField } from '../../projections/sessions';
 import { foldText } from '../../projections/search-text';
 import { wholeSecondsOf } from '../../projections/timestamps';
+import { canonicalSlug } from '../commands/normalise';
 import { ApiError } from '../errors';
 
 /** A list's page sizes: the default, and the largest (a larger limit is clamped to it). */
@@ -72,6 +73,12 @@ function searchTerms(q: string): string[] {
   return [...new Set(terms)];
 }
 
+/** `status`, beyond §5.3: one status, in any of the spellings a write accepts (`In Progress` is `in-progress`). */
+function statusFilter(text: string | undefined): string | null {
+  if (text === undefined || text.trim() === '') return null;
+  return canonicalSlug(text);
+}
+
 /** The whole of §5.3's query string, validated; `now` and `recentDays` set what `recent` means. */
 export function sessionQuery(ctx: Context, now: Date, recentDays: number): SessionQuery {
   const kind = single(ctx, 'kind');
@@ -85,6 +92,7 @@ export function sessionQuery(ctx: Context, now: Date, recentDays: number): Sessi
   return {
     terms: searchTerms(single(ctx, 'q') ?? ''),
     kind: chosenKind === undefined || chosenKind.trim() === '' ? null : chosenKind.trim().toLowerCase(),
+    status: statusFilter(single(ctx, 'status')),
     tags: [...new Set(tagValues.flatMap((value) => value.split(',')).map((tag) => tag.trim().toLowerCase()).filter(Boolean))],
     openedSince: recent ? wholeSecondsOf(new Date(now.getTime() - recentDays * DAY_MS)) : null,
     sort: oneOf<SortField>(ctx, 'sort', SORT_FIELDS) ?? null,

@@ -14,6 +14,7 @@ export type Sort = (typeof SORTS)[number];
 export interface ListQuery {
   q: string;
   kind: string;
+  status: string;
   tags: string[];
   recent: boolean;
   sort: Sort | '';
@@ -23,7 +24,7 @@ export interface ListQuery {
 export const PAGE_SIZE = 100;
 const MAX_PAGES = 30;
 
-export const emptyQuery: ListQuery = { q: '', kind: '', tags: [], recent: false, sort: '', order: '' };
+export const emptyQuery: ListQuery = { q: '', kind: '', status: '', tags: [], recent: false, sort: '', order: '' };
 
 export const query = signal<ListQuery>(emptyQuery);
 /** Matches of the current query; null until the first page answers. */
@@ -80,6 +81,7 @@ function parameters(list: ListQuery, page: number) {
   return {
     q: list.q.trim(),
     kind: list.kind,
+    status: list.status,
     tags: list.tags,
     recent: list.recent ? 'true' : undefined,
     sort: list.sort,

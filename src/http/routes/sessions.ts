@@ -64,6 +64,10 @@ export function sessionRoutes(services: Services) {
       query: {
         q: { description: 'Every white-space separated term (at most 32) must occur in the title, client, notes or tags (case- and accent-insensitive).', schema: { type: 'string' } },
         kind: { description: 'Exact kind, case-insensitive. `daw` is its alias: give either; given both, they must agree (case-insensitively), else 400 `invalid_query`.', schema: { type: 'string' } },
+        status: {
+          description: 'Beyond SessionDock\'s docs: only sessions with this status (exact, in any spelling a write accepts: `In Progress` is `in-progress`).',
+          schema: { type: 'string' },
+        },
         daw: { description: 'Alias of `kind`: given both, they must agree (case-insensitively), else 400 `invalid_query`.', schema: { type: 'string' } },
         tags: {
           description: 'Repeated (`tags=a&tags=b`) and/or comma-separated (`tags=a,b`): a session must carry all of them (case-insensitive). A tag never contains a comma.',

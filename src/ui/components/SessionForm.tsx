@@ -3,12 +3,12 @@ import { ApiFailure, call } from '../api';
 import { writable } from '../app-state';
 import type { Session } from '../types';
 import { ErrorText } from './ErrorText';
+import { COMMON_STATUSES } from './Toolbar';
 
 const EDITABLE = ['title', 'status', 'accent', 'client', 'projectPath'] as const;
 type Field = (typeof EDITABLE)[number];
 type Draft = Record<Field, string>;
 
-const COMMON_STATUSES = ['draft', 'in-progress', 'review', 'final', 'archived'];
 const NAMED_ACCENTS = ['default', 'red', 'orange', 'amber', 'yellow', 'green', 'teal', 'blue', 'indigo', 'purple', 'pink', 'gray'];
 const LABELS: Record<Field, string> = { title: 'Title', status: 'Status', accent: 'Accent', client: 'Client', projectPath: 'Project path' };
 

@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { KNOWN_KINDS } from '../../kind';
+import { statusLabel } from '../format';
 import { go } from '../router';
 import { query, setQuery, SORTS, total, type ListQuery, type Sort } from '../session-list';
 import { NewSession } from './NewSession';
 
 const SEARCH_DEBOUNCE_MS = 150;
+export const COMMON_STATUSES = ['draft', 'in-progress', 'review', 'final', 'archived'];
 const SORT_LABELS: Record<Sort, string> = {
   lastOpened: 'Last opened',
   updatedAt: 'Last changed',
@@ -60,6 +62,15 @@ export function Toolbar() {
           <option value="">Any</option>
           {KNOWN_KINDS.map((kind) => (
             <option value={kind}>{kind}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        <span>Status</span>
+        <select value={current.status} onChange={(event) => update({ status: event.currentTarget.value })}>
+          <option value="">Any</option>
+          {COMMON_STATUSES.map((status) => (
+            <option value={status}>{statusLabel(status)}</option>
           ))}
         </select>
       </label>
