@@ -12,10 +12,12 @@
  *    against GET /sessions?limit=100&offset=0 (the app's own first request) with node's http on a
  *    fresh connection, as curl would. Also reported: the first visit itself (the sign-in link's
  *    redirect, empty cache). Target: median ≤ 1.5 × the median baseline.
- * 3. Search: a catalogue word matching a few hundred sessions typed into #search (a key every
- *    80 ms); the time from the last keystroke's input event to the new first card painted, and from
- *    the app sending the query ('query-sent' mark) to that paint, against the API's own time for
- *    that query (node http). Target: median ≤ 2 × the median baseline.
+ * 3. Search: a catalogue word (or two) matching a few hundred sessions typed into #search (a key
+ *    every 80 ms); the time from the last keystroke's input event to the updated cards painted, and
+ *    from the app sending the query ('query-sent' mark) to that paint, against the API's own time
+ *    for that query (node http). Chromium reports no Element Timing after user input, so the paint
+ *    is the end of the frame that showed the update ('cards-updated-painted': a task queued from
+ *    that frame's animation callback). Target: median ≤ 2 × the median baseline.
  * 4. DOM nodes: the card list scrolled from top to bottom of the whole catalogue in S steps (each
  *    counted at the next frame and again once its cards arrived), then J random jumps counted at
  *    the next frame; the most elements the document held. Target: ≤ 2,000.
@@ -78,17 +80,31 @@ function timedGet(url: string, headers: Record<string, string>): Promise<{ ms: n
   });
 }
 
-/** A word of the catalogue matching closest to `goal` sessions (by the read model's rule: a substring of the folded search text). */
+/**
+ * A search term matching a few hundred sessions (by the read model's rule: every word a substring
+ * of the folded search text): one catalogue word if one matches within a factor of two of `goal`,
+ * else the two rarer words whose pair matches closest to it.
+ */
 function pickSearchTerm(catalogue: readonly SeedSession[], goal: number): { term: string; expected: number } {
   const texts = catalogue.map((session) => searchTextOf(finalFields(session)));
   const words = [...new Set(WORDS.map(foldText))].filter((word) => /^[a-z]{5,}$/.test(word));
-  let best: { term: string; expected: number } | null = null;
-  for (const word of words) {
-    let count = 0;
-    for (const text of texts) if (text.includes(word)) count += 1;
-    if (count > 0 && (!best || Math.abs(count - goal) < Math.abs(best.expected - goal))) best = { term: word, expected: count };
+  const counted = words
+    .map((word) => ({ word, hits: texts.map((text) => text.includes(word)) }))
+    .map((entry) => ({ ...entry, count: entry.hits.filter(Boolean).length }))
+    .filter((entry) => entry.count > 0)
+    .sort((a, b) => Math.abs(a.count - goal) - Math.abs(b.count - goal));
+  if (counted.length === 0) throw new Error('no catalogue word matches any session');
+  if (counted[0].count <= 2 * goal && counted[0].count >= goal / 2) return { term: counted[0].word, expected: counted[0].count };
+  const rarest = [...counted].sort((a, b) => a.count - b.count).slice(0, 40);
+  let best = { term: counted[0].word, expected: counted[0].count };
+  for (let a = 0; a < rarest.length; a += 1) {
+    for (let b = a + 1; b < rarest.length; b += 1) {
+      if (rarest[a].word.includes(rarest[b].word) || rarest[b].word.includes(rarest[a].word)) continue;
+      let count = 0;
+      for (let index = 0; index < texts.length; index += 1) if (rarest[a].hits[index] && rarest[b].hits[index]) count += 1;
+      if (count > 0 && Math.abs(count - goal) < Math.abs(best.expected - goal)) best = { term: `${rarest[a].word} ${rarest[b].word}`, expected: count };
+    }
   }
-  if (!best) throw new Error('no catalogue word matches any session');
   return best;
 }
 
@@ -112,6 +128,8 @@ const PAGE_PROBES = `(() => {
 interface FirstCards {
   paint: number;
   mark: number;
+  /** The app's script ran to its first query (main.tsx's setQuery). */
+  appStarted: number;
   sessionsRequestStart: number;
   sessionsRequestEnd: number;
   scriptEnd: number;
@@ -125,6 +143,7 @@ const FIRST_CARDS = `new Promise((resolve, reject) => {
   const poll = () => {
     const paint = window.__bench && window.__bench.paints[0];
     const mark = performance.getEntriesByName('cards', 'mark')[0];
+    const started = performance.getEntriesByName('query-sent', 'mark')[0];
     if (paint !== undefined && mark) {
       const resources = performance.getEntriesByType('resource');
       const sessionsEntries = resources.filter((entry) => entry.name.includes('/api/v1/sessions?'));
@@ -133,6 +152,7 @@ const FIRST_CARDS = `new Promise((resolve, reject) => {
       resolve({
         paint,
         mark: mark.startTime,
+        appStarted: started ? started.startTime : NaN,
         sessionsRequestStart: sessions ? sessions.startTime : NaN,
         sessionsRequestEnd: sessions ? sessions.responseEnd : NaN,
         scriptEnd: script ? script.responseEnd : NaN,
@@ -149,6 +169,7 @@ interface SearchTiming {
   sent: number;
   paint: number;
   updated: number;
+  byElementTiming: boolean;
   shown: string;
 }
 
@@ -163,9 +184,13 @@ const SEARCH_DONE = `new Promise((resolve, reject) => {
     };
     const sent = after('query-sent');
     const updated = after('cards-updated');
-    const paint = updated === null ? undefined : bench.paints.find((time) => time >= updated);
-    if (sent !== null && updated !== null && updated > sent && paint !== undefined) {
-      resolve({ lastInput: bench.lastInput, sent, paint, updated, shown: document.querySelector('.toolbar .count').textContent });
+    const framePainted = after('cards-updated-painted');
+    // Element Timing when the first card is a new element; when it is the same session as before
+    // (an earlier prefix of the term already put it first), the frame that showed the update.
+    const elementPaint = updated === null ? undefined : bench.paints.find((time) => time >= updated);
+    if (sent !== null && updated !== null && updated > sent && framePainted !== null && framePainted > updated) {
+      const paint = elementPaint !== undefined && elementPaint <= framePainted ? elementPaint : framePainted;
+      resolve({ lastInput: bench.lastInput, sent, paint, updated, byElementTiming: paint === elementPaint, shown: document.querySelector('.toolbar .count').textContent });
     } else if (performance.now() > deadline) reject(new Error('the cards did not update within ${PAINT_TIMEOUT_MS} ms'));
     else setTimeout(poll, 5);
   };
@@ -351,7 +376,7 @@ async function main(): Promise<number> {
       firstRows.push({ round, baseline, firstVisit: visited, fresh, floor });
       process.stdout.write(
         `  round ${round} first cards: fresh page ${ms(fresh.paint)} (sessions request ${ms(fresh.sessionsRequestStart)}→${ms(fresh.sessionsRequestEnd)}, ` +
-          `rendered ${ms(fresh.mark)}; script loaded ${ms(fresh.scriptEnd)}; requests ${fresh.sessionsRequests}), first visit ${ms(visited.paint)}; curl-like ${ms(baseline)}; browser floor ${ms(floor)}  (load ${loadavg()[0].toFixed(1)})\n`,
+          `script loaded ${ms(fresh.scriptEnd)}, ran ${ms(fresh.appStarted)}, cards in the DOM ${ms(fresh.mark)}; requests ${fresh.sessionsRequests}), first visit ${ms(visited.paint)}; curl-like ${ms(baseline)}; browser floor ${ms(floor)}  (load ${loadavg()[0].toFixed(1)})\n`,
       );
     } finally {
       await context.close();
@@ -378,7 +403,7 @@ async function main(): Promise<number> {
           searchRows.push({ round, baseline, timing });
           process.stdout.write(
             `  round ${round} search: last key → painted ${ms(timing.paint - timing.lastInput)}, sent → painted ${ms(timing.paint - timing.sent)} ` +
-              `(sent ${ms(timing.sent - timing.lastInput)} after the key); API ${ms(baseline)}\n`,
+              `(sent ${ms(timing.sent - timing.lastInput)} after the key; paint by ${timing.byElementTiming ? 'Element Timing' : 'the frame after the update'}); API ${ms(baseline)}\n`,
           );
         }
         await box.fill('');
@@ -450,7 +475,8 @@ async function main(): Promise<number> {
       (column) => column === 1,
     )}\n` +
       `first cards, where the time goes (medians, fresh page): the app's GET /sessions starts at ${ms(median(firstRows.map((row) => row.fresh.sessionsRequestStart)))}, ` +
-      `ends at ${ms(median(firstRows.map((row) => row.fresh.sessionsRequestEnd)))}; cards in the DOM at ${ms(median(firstRows.map((row) => row.fresh.mark)))}, painted at ${ms(median(firstRows.map((row) => row.fresh.paint)))}\n` +
+      `ends at ${ms(median(firstRows.map((row) => row.fresh.sessionsRequestEnd)))}; app.js loaded at ${ms(median(firstRows.map((row) => row.fresh.scriptEnd)))}, ` +
+      `ran to its first query at ${ms(median(firstRows.map((row) => row.fresh.appStarted)))}; cards in the DOM at ${ms(median(firstRows.map((row) => row.fresh.mark)))}, painted at ${ms(median(firstRows.map((row) => row.fresh.paint)))}\n` +
       `search: "${search.term}" (${search.expected} of ${sessions} sessions), typed a key every ${TYPING_DELAY_MS} ms; the query left ${ms(median(searchRows.map((row) => row.timing.sent - row.timing.lastInput)))} after the last key (median)\n` +
       `server RSS at the end ${afterRss?.rssMb.toFixed(0)} MB; load average after: ${loadavg().map((value) => value.toFixed(1)).join(' ')}\n`,
   );

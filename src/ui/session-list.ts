@@ -68,6 +68,7 @@ export function needRange(first: number, last: number): void {
 /** A new query: everything held is for the old one. */
 export function setQuery(next: ListQuery): void {
   generation += 1;
+  refreshWhenShown = false;
   for (const controller of loading.values()) controller.abort();
   loading.clear();
   batch(() => {
@@ -77,8 +78,16 @@ export function setQuery(next: ListQuery): void {
   void loadPage(0, generation, { replace: true });
 }
 
+/** A refresh asked for while the very first page is on its way: made once that page is shown, so the first cards do not wait for two answers. */
+let refreshWhenShown = false;
+
 /** The catalogue changed (another client wrote): read the held pages again, keeping them on screen meanwhile. */
 export function refresh(): void {
+  if (pages.size === 0 && loading.has(0)) {
+    refreshWhenShown = true;
+    return;
+  }
+  refreshWhenShown = false;
   generation += 1;
   const held = [...pages.keys()];
   if (held.length === 0) held.push(0);
@@ -117,6 +126,7 @@ async function loadPage(page: number, forGeneration: number, { replace = false }
       }
       pagesChanged.value += 1;
     });
+    if (page === 0 && refreshWhenShown) refresh();
   } catch (error) {
     if (controller.signal.aborted || forGeneration !== generation) return;
     listError.value = error instanceof ApiFailure ? error : new ApiFailure(0, 'internal_error', String(error));

@@ -36,7 +36,11 @@ export function CardList() {
 
   // The DOM holds the new first page now (before its paint): 'cards' the first time, 'cards-updated' after.
   useLayoutEffect(() => {
-    if (answers > 0) markOnce(answers === 1 ? 'cards' : 'cards-updated');
+    if (answers === 0) return;
+    const name = answers === 1 ? 'cards' : 'cards-updated';
+    markOnce(name);
+    // A task queued from the frame's animation callback runs once that frame is painted.
+    requestAnimationFrame(() => setTimeout(() => markOnce(`${name}-painted`)));
   }, [answers]);
 
   useEffect(() => {
