@@ -128,6 +128,8 @@ const PAGE_PROBES = `(() => {
 interface FirstCards {
   paint: number;
   mark: number;
+  /** The page's first paint of anything (the toolbar, before any card). */
+  firstContentfulPaint: number;
   /** The app's script ran to its first query (main.tsx's setQuery). */
   appStarted: number;
   sessionsRequestStart: number;
@@ -152,6 +154,7 @@ const FIRST_CARDS = `new Promise((resolve, reject) => {
       resolve({
         paint,
         mark: mark.startTime,
+        firstContentfulPaint: (performance.getEntriesByName('first-contentful-paint')[0] || { startTime: NaN }).startTime,
         appStarted: started ? started.startTime : NaN,
         sessionsRequestStart: sessions ? sessions.startTime : NaN,
         sessionsRequestEnd: sessions ? sessions.responseEnd : NaN,
@@ -376,7 +379,7 @@ async function main(): Promise<number> {
       firstRows.push({ round, baseline, firstVisit: visited, fresh, floor });
       process.stdout.write(
         `  round ${round} first cards: fresh page ${ms(fresh.paint)} (sessions request ${ms(fresh.sessionsRequestStart)}→${ms(fresh.sessionsRequestEnd)}, ` +
-          `script loaded ${ms(fresh.scriptEnd)}, ran ${ms(fresh.appStarted)}, cards in the DOM ${ms(fresh.mark)}; requests ${fresh.sessionsRequests}), first visit ${ms(visited.paint)}; curl-like ${ms(baseline)}; browser floor ${ms(floor)}  (load ${loadavg()[0].toFixed(1)})\n`,
+          `script loaded ${ms(fresh.scriptEnd)}, ran ${ms(fresh.appStarted)}, cards in the DOM ${ms(fresh.mark)}, first contentful paint ${ms(fresh.firstContentfulPaint)}; requests ${fresh.sessionsRequests}), first visit ${ms(visited.paint)}; curl-like ${ms(baseline)}; browser floor ${ms(floor)}  (load ${loadavg()[0].toFixed(1)})\n`,
       );
     } finally {
       await context.close();
@@ -476,7 +479,8 @@ async function main(): Promise<number> {
     )}\n` +
       `first cards, where the time goes (medians, fresh page): the app's GET /sessions starts at ${ms(median(firstRows.map((row) => row.fresh.sessionsRequestStart)))}, ` +
       `ends at ${ms(median(firstRows.map((row) => row.fresh.sessionsRequestEnd)))}; app.js loaded at ${ms(median(firstRows.map((row) => row.fresh.scriptEnd)))}, ` +
-      `ran to its first query at ${ms(median(firstRows.map((row) => row.fresh.appStarted)))}; cards in the DOM at ${ms(median(firstRows.map((row) => row.fresh.mark)))}, painted at ${ms(median(firstRows.map((row) => row.fresh.paint)))}\n` +
+      `ran to its first query at ${ms(median(firstRows.map((row) => row.fresh.appStarted)))}; cards in the DOM at ${ms(median(firstRows.map((row) => row.fresh.mark)))}, painted at ${ms(median(firstRows.map((row) => row.fresh.paint)))} ` +
+      `(the page's first contentful paint at ${ms(median(firstRows.map((row) => row.fresh.firstContentfulPaint)))})\n` +
       `search: "${search.term}" (${search.expected} of ${sessions} sessions), typed a key every ${TYPING_DELAY_MS} ms; the query left ${ms(median(searchRows.map((row) => row.timing.sent - row.timing.lastInput)))} after the last key (median)\n` +
       `server RSS at the end ${afterRss?.rssMb.toFixed(0)} MB; load average after: ${loadavg().map((value) => value.toFixed(1)).join(' ')}\n`,
   );
