@@ -6,7 +6,7 @@
  *
  *   node dist/bench/ui.js [--sessions N --rounds R --scroll-steps S --jumps J --seed N]
  *
- * 1. Bundle: dist/ui/app.js + app.css gzipped (zlib), against 150 KB.
+ * 1. Bundle: every script in dist/ui (app.js and its chunks) + app.css gzipped (zlib), against 150 KB.
  * 2. First cards: in a context signed in with a one-time link, a fresh page navigates to /app/; the
  *    time from its navigation start to the first card's title painted (Element Timing, in the page),
  *    against GET /sessions?limit=100&offset=0 (the app's own first request) with node's http on a
@@ -22,7 +22,7 @@
  *    counted at the next frame and again once its cards arrived), then J random jumps counted at
  *    the next frame; the most elements the document held. Target: ≤ 2,000.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -312,11 +312,16 @@ async function main(): Promise<number> {
   );
 
   // 1. The bundle.
-  const gzipKb = (name: string) => gzipSync(readFileSync(join(root, 'dist', 'ui', name)), { level: 9 }).length / 1024;
-  const rawKb = (name: string) => readFileSync(join(root, 'dist', 'ui', name)).length / 1024;
-  const bundle = { js: gzipKb('app.js'), css: gzipKb('app.css'), raw: rawKb('app.js') + rawKb('app.css') };
+  // Every script (app.js and the chunks the pages load on first use) and the stylesheet.
+  const uiDir = join(root, 'dist', 'ui');
+  const kbOf = (names: string[], size: (bytes: Buffer) => number) => names.reduce((sum, name) => sum + size(readFileSync(join(uiDir, name))), 0) / 1024;
+  const scripts = readdirSync(uiDir).filter((name) => name.endsWith('.js'));
+  const gzipped = (bytes: Buffer) => gzipSync(bytes, { level: 9 }).length;
+  const bundle = { js: kbOf(scripts, gzipped), css: kbOf(['app.css'], gzipped), raw: kbOf([...scripts, 'app.css'], (bytes) => bytes.length), firstJs: kbOf(['app.js'], gzipped) };
   const bundleKb = bundle.js + bundle.css;
-  process.stdout.write(`bundle: app.js ${bundle.js.toFixed(1)} KB + app.css ${bundle.css.toFixed(1)} KB gzipped = ${bundleKb.toFixed(1)} KB (${bundle.raw.toFixed(1)} KB raw)\n`);
+  process.stdout.write(
+    `bundle: ${scripts.length} scripts ${bundle.js.toFixed(1)} KB + app.css ${bundle.css.toFixed(1)} KB gzipped = ${bundleKb.toFixed(1)} KB (${bundle.raw.toFixed(1)} KB raw; app.js itself ${bundle.firstJs.toFixed(1)} KB)\n`,
+  );
 
   // Seeding, and the search term.
   const dataDir = makeTempDir('sessiondock-uibench-');
@@ -472,7 +477,7 @@ async function main(): Promise<number> {
     `\n${formatTable(
       ['measure', 'value', 'target', 'check'],
       [
-        ['bundle, JS + CSS gzipped', `${bundleKb.toFixed(1)} KB`, `≤ ${TARGET_BUNDLE_KB} KB`, verdict(bundleMet)],
+        ['bundle, JS (all chunks) + CSS gzipped', `${bundleKb.toFixed(1)} KB`, `≤ ${TARGET_BUNDLE_KB} KB`, verdict(bundleMet)],
         ['DOM elements while scrolling all sessions (max)', scrollCount ? String(scrollCount.maxNodes) : '-', `≤ ${TARGET_DOM_NODES}`, verdict(domMet)],
       ],
       (column) => column === 1,
