@@ -146,6 +146,8 @@ function staleBuild(root: string): string | null {
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) return 'dist/src/cli/main.js is missing';
   for (const top of ['src', 'events', 'projections']) {
     for (const source of tsFiles(join(root, top))) {
+      // The web app (src/ui) is bundled by esbuild into dist/ui, not compiled file by file.
+      if (relative(root, source).startsWith(join('src', 'ui'))) continue;
       const built = join(root, 'dist', relative(root, source)).replace(/\.ts$/, '.js');
       if (!existsSync(built)) return `${relative(root, built)} is missing`;
       if (statSync(built).mtimeMs < statSync(source).mtimeMs) return `${relative(root, built)} is older than its source`;

@@ -1,10 +1,10 @@
 import { signal } from '@preact/signals';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { openInDaw } from '../actions';
 import { writable } from '../app-state';
 import { togglePreview } from '../player';
 import { go, place } from '../router';
-import { listError, needRange, pagesChanged, sessionAt, total } from '../session-list';
+import { firstPageAnswers, listError, markOnce, needRange, pagesChanged, sessionAt, total } from '../session-list';
 import { useVirtualRows } from '../virtual-rows';
 import { SessionCard } from './SessionCard';
 
@@ -32,6 +32,16 @@ export function CardList() {
   const virtualizer = useVirtualRows(rows, ROW_HEIGHT, scroller);
   const items = virtualizer.getVirtualItems();
   void pagesChanged.value;
+  const answers = firstPageAnswers.value;
+
+  // The DOM holds the new first page now (before its paint): 'cards' the first time, 'cards-updated' after.
+  useLayoutEffect(() => {
+    if (answers === 0) return;
+    const name = answers === 1 ? 'cards' : 'cards-updated';
+    markOnce(name);
+    // A task queued from the frame's animation callback runs once that frame is painted.
+    requestAnimationFrame(() => setTimeout(() => markOnce(`${name}-painted`)));
+  }, [answers]);
 
   useEffect(() => {
     const element = scroller.current;
@@ -107,6 +117,7 @@ export function CardList() {
                 <SessionCard
                   key={session.id}
                   session={session}
+                  first={index === 0}
                   selected={selectedIndex.value === index}
                   highlighted={highlightedId.value === session.id}
                   onSelect={() => (selectedIndex.value = index)}

@@ -8,6 +8,8 @@ const PREVIEW_LABELS = { none: 'No preview', pending: 'Preview analysing', ready
 
 export interface CardProps {
   session: Session;
+  /** The list's first card: its title carries Element Timing, so its paint can be measured (bench/ui.ts). */
+  first?: boolean;
   selected: boolean;
   highlighted: boolean;
   onSelect(): void;
@@ -15,7 +17,7 @@ export interface CardProps {
 }
 
 /** One session at a glance: accent, title, kind, status, tags, client, last opened, preview. */
-export function SessionCard({ session, selected, highlighted, onSelect, onOpen }: CardProps) {
+export function SessionCard({ session, first = false, selected, highlighted, onSelect, onOpen }: CardProps) {
   const extra = session.tags.length - SHOWN_TAGS;
   return (
     <article
@@ -27,7 +29,7 @@ export function SessionCard({ session, selected, highlighted, onSelect, onOpen }
       onDblClick={onOpen}
     >
       <header>
-        <h3>
+        <h3 elementtiming={first ? 'first-card' : undefined}>
           <a
             href={pathOf({ page: 'session', id: session.id })}
             onClick={(event) => {
