@@ -2,7 +2,7 @@
  * Soak (issue 8, item 5; memory criterion of issue 17): ten minutes of mixed load against a real
  * server process, then the figures the closing notes ask for.
  *
- *   npm run soak [-- --duration D --warm-up D --sample-every D --connections C --seed N --sessions N --rss-mark S --no-trace-gc --no-log-reads --heap-snapshots DIR]
+ *   npm run soak [-- --duration D --warm-up D --sample-every D --connections C --seed N --sessions N --rss-mark S --no-trace-gc --no-log-reads --heap-snapshots DIR --server-flag=FLAG]
  *
  * Durations are `600`, `600s`, `10m` or `2m30s` (bench/soak-criteria.ts parseDuration); `--seconds S`
  * is the old spelling of `--duration`.
@@ -540,6 +540,8 @@ async function main(): Promise<number> {
       'no-churn': { type: 'boolean', default: false },
       /** A directory for two heap snapshots of the server: at the end of the warm-up and of the load. */
       'heap-snapshots': { type: 'string' },
+      /** A node or V8 flag for the server process (repeatable), e.g. --server-flag=--single-threaded-gc: for finding what grows. */
+      'server-flag': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -579,7 +581,7 @@ async function main(): Promise<number> {
   const snapshotDir = values['heap-snapshots'];
   const snapshotFlags = snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`];
   const probeFlags = ['--require', join(root, 'dist', 'bench', 'memory-probe.js')];
-  const { child, baseUrl } = await startChild('ours', [...(traceGc ? ['--trace-gc'] : []), ...snapshotFlags, ...probeFlags, bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], dataDir, childEnv({ MEMORY_PROBE: '1' }), root, 120_000);
+  const { child, baseUrl } = await startChild('ours', [...(traceGc ? ['--trace-gc'] : []), ...snapshotFlags, ...probeFlags, ...(values['server-flag'] ?? []), bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], dataDir, childEnv({ MEMORY_PROBE: '1' }), root, 120_000);
   assertLoopback(baseUrl);
   const url = new URL(baseUrl);
   const port = Number(url.port);
