@@ -37,7 +37,8 @@ export function setTextBody(ctx: Context, text: string): void {
     (function* () {
       for (const piece of textPieces(text)) yield Buffer.from(piece);
     })(),
-    { objectMode: false },
+    // Each buffer handed on as it is (a byte stream would join them) and made only when wanted.
+    { objectMode: true, highWaterMark: 1 },
   );
   ctx.length = length;
 }
