@@ -36,7 +36,12 @@
  *    log's version of every stream, every key for 24 hours), so what still grows is not data. With --heap-snapshots DIR the server writes a heap snapshot into
  *    DIR at the end of the warm-up and at the end of the load (bench/heap-summary.ts compares
  *    them); writing one stops the server for a moment and needs memory, so such a run is for
- *    finding what grows, not for the figures.
+ *    finding what grows, not for the figures. Each sample also splits anonymous RSS: V8's heap
+ *    total, external memory (ArrayBuffers among it) and V8's own malloc, from a bench-only preload
+ *    in the server (bench/memory-probe.ts), the native rest (anonymous less V8's heap and external),
+ *    and where the pages lie (/proc/PID/smaps: glibc's main arena, its 64 MiB thread arenas, every
+ *    other mapping); the report gives each part's slope after the warm-up. --server-flag=FLAG
+ *    (repeatable) passes a node or V8 flag to the server, for bisection runs.
  * 5. Afterwards: /health's session count against the live set, then, with the server stopped,
  *    `sessiondock verify` and `sessiondock rebuild` on the data dir.
  *
