@@ -322,6 +322,48 @@ export function memoryOf(pid: number): Memory | null {
   }
 }
 
+/** Where a process's anonymous memory lies, MB (from /proc/PID/smaps). */
+export interface AnonSplit {
+  /** The brk heap: glibc's main malloc arena (the main thread's small allocations). */
+  brkMb: number;
+  /** glibc's per-thread arenas: 64 MiB-aligned reservations of 64 MiB (the thread pool's and LevelDB's threads). */
+  threadArenasMb: number;
+  /** Every other anonymous mapping: V8's heap pages, large mallocs (own mmaps), stacks. */
+  otherMb: number;
+}
+
+const ARENA_BYTES = 64 * 1024 * 1024;
+
+/** The anonymous memory of `pid` by where it lies (null when smaps cannot be read). */
+export function anonSplitOf(pid: number): AnonSplit | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return null;
+  }
+  const mappings: Array<{ start: number; end: number; perms: string; path: string; anonKb: number }> = [];
+  for (const line of text.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) mappings.push({ start: parseInt(header[1], 16), end: parseInt(header[2], 16), perms: header[3], path: header[4].trim(), anonKb: 0 });
+    else if (line.startsWith('Anonymous:') && mappings.length > 0) mappings[mappings.length - 1].anonKb = Number(/(\d+)/.exec(line)![1]);
+  }
+  const split: AnonSplit = { brkMb: 0, threadArenasMb: 0, otherMb: 0 };
+  mappings.forEach((mapping, index) => {
+    const mb = mapping.anonKb / 1024;
+    if (mb === 0) return;
+    if (mapping.path === '[heap]') {
+      split.brkMb += mb;
+      return;
+    }
+    const next = mappings[index + 1];
+    const reserved = mapping.end - mapping.start + (next !== undefined && next.start === mapping.end && next.perms.startsWith('---') && next.path === '' ? next.end - next.start : 0);
+    if (mapping.path === '' && mapping.start % ARENA_BYTES === 0 && reserved === ARENA_BYTES) split.threadArenasMb += mb;
+    else split.otherMb += mb;
+  });
+  return split;
+}
+
 /**
  * Resident MB of the files `pid` has mapped whose names end with `suffix`, from /proc/PID/smaps
  * (LevelDB maps its tables to read them: `.ldb`). Too costly to read every second.

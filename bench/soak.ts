@@ -2,7 +2,7 @@
  * Soak (issue 8, item 5; memory criterion of issue 17): ten minutes of mixed load against a real
  * server process, then the figures the closing notes ask for.
  *
- *   npm run soak [-- --duration D --warm-up D --sample-every D --connections C --seed N --sessions N --rss-mark S --no-trace-gc --no-log-reads --heap-snapshots DIR]
+ *   npm run soak [-- --duration D --warm-up D --sample-every D --connections C --seed N --sessions N --rss-mark S --no-trace-gc --no-log-reads --heap-snapshots DIR --server-flag=FLAG]
  *
  * Durations are `600`, `600s`, `10m` or `2m30s` (bench/soak-criteria.ts parseDuration); `--seconds S`
  * is the old spelling of `--duration`.
@@ -36,7 +36,12 @@
  *    log's version of every stream, every key for 24 hours), so what still grows is not data. With --heap-snapshots DIR the server writes a heap snapshot into
  *    DIR at the end of the warm-up and at the end of the load (bench/heap-summary.ts compares
  *    them); writing one stops the server for a moment and needs memory, so such a run is for
- *    finding what grows, not for the figures.
+ *    finding what grows, not for the figures. Each sample also splits anonymous RSS: V8's heap
+ *    total, external memory (ArrayBuffers among it) and V8's own malloc, from a bench-only preload
+ *    in the server (bench/memory-probe.ts), the native rest (anonymous less V8's heap and external),
+ *    and where the pages lie (/proc/PID/smaps: glibc's main arena, its 64 MiB thread arenas, every
+ *    other mapping); the report gives each part's slope after the warm-up. --server-flag=FLAG
+ *    (repeatable) passes a node or V8 flag to the server, for bisection runs.
  * 5. Afterwards: /health's session count against the live set, then, with the server stopped,
  *    `sessiondock verify` and `sessiondock rebuild` on the data dir.
  *
@@ -49,7 +54,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newSessionId } from '../src/ids';
 import { appendCatalogue, DAWS, finalFields, generateCatalogue, seededRandom, WORDS, type SeedSession } from './catalogue';
-import { judgeMemory, MEMORY_LIMITS, soakTimings, type Verdict } from './soak-criteria';
+import { parseProbeLine, type ProbeReading } from './memory-probe';
+import { judgeMemory, leastSquaresSlope, MEMORY_LIMITS, soakTimings, type Verdict } from './soak-criteria';
 import {
   assertLoopback,
   childEnv,
@@ -59,6 +65,8 @@ import {
   formatTable,
   isInterrupted,
   makeTempDir,
+  anonSplitOf,
+  type AnonSplit,
   mappedResidentMb,
   memoryOf,
   type Memory,
@@ -454,6 +462,10 @@ interface Sample {
   /** The heap V8 had committed after its latest GC (NaN without --trace-gc). */
   v8CommittedMb: number;
   cpuMs: number;
+  /** The server's latest memory-probe reading (bench/memory-probe.ts), undefined before the first. */
+  probe: ProbeReading | undefined;
+  /** Where its anonymous memory lies (null when smaps could not be read). */
+  split: AnonSplit | null;
 }
 
 async function getJson(port: number, headers: Record<string, string>, path: string): Promise<{ status: number; body: any }> {
@@ -465,6 +477,50 @@ async function getJson(port: number, headers: Record<string, string>, path: stri
   } catch {
     return { status: response.status, body: response.body };
   }
+}
+
+// ---- what anonymous RSS is made of ----
+
+/** Columns of the sample table that split anonymous RSS; `partsOf` gives them in this order. */
+const PART_NAMES = ['V8 heap total MB', 'external MB', 'of it ArrayBuffers MB', 'V8 malloc MB', 'native rest MB', 'brk heap MB', 'thread arenas MB', 'other anon MB'];
+
+/**
+ * Anonymous RSS split: what V8 reports (its committed heap, external memory and its own malloc),
+ * the rest (anonymous less V8's heap and external: native memory V8 does not see), and where the
+ * anonymous pages lie (the main arena's brk heap, glibc's thread arenas, every other mapping).
+ */
+function partsOf(sample: Sample): number[] {
+  const mb = (bytes: number | undefined) => (bytes === undefined ? NaN : bytes / 2 ** 20);
+  const { probe, split } = sample;
+  return [
+    mb(probe?.heapTotal),
+    mb(probe?.external),
+    mb(probe?.arrayBuffers),
+    mb(probe?.malloced),
+    probe === undefined ? NaN : sample.anonMb - mb(probe.heapTotal) - mb(probe.external),
+    split?.brkMb ?? NaN,
+    split?.threadArenasMb ?? NaN,
+    split?.otherMb ?? NaN,
+  ];
+}
+
+/** Least-squares slope, MB/min after the warm-up, of anonymous RSS and of each part. */
+function partSlopes(samples: readonly Sample[], warmUpS: number): string {
+  const judged = samples.filter((sample) => sample.atS >= warmUpS - 0.5 && sample.probe !== undefined);
+  if (judged.length < 2) return 'slopes after the warm-up: too few samples';
+  const slopeOf = (valueOf: (sample: Sample) => number) => leastSquaresSlope(judged.map((sample) => ({ x: sample.atS / 60, y: valueOf(sample) })));
+  const first = judged[0];
+  const last = judged[judged.length - 1];
+  const names = ['anonymous MB', ...PART_NAMES];
+  const values = (sample: Sample) => [sample.anonMb, ...partsOf(sample)];
+  const rows = names.map((name, index) => [
+    name.replace(/ MB$/, ''),
+    `${slopeOf((sample) => values(sample)[index]) >= 0 ? '+' : ''}${slopeOf((sample) => values(sample)[index]).toFixed(2)}`,
+    values(first)[index].toFixed(1),
+    values(last)[index].toFixed(1),
+  ]);
+  return `what anonymous RSS is made of, after the warm-up (${first.atS.toFixed(0)}-${last.atS.toFixed(0)} s):\n` +
+    formatTable(['part', 'slope MB/min', `MB at ${first.atS.toFixed(0)} s`, `MB at ${last.atS.toFixed(0)} s`], rows, (i) => i >= 1);
 }
 
 // ---- main ----
@@ -489,6 +545,8 @@ async function main(): Promise<number> {
       'no-churn': { type: 'boolean', default: false },
       /** A directory for two heap snapshots of the server: at the end of the warm-up and of the load. */
       'heap-snapshots': { type: 'string' },
+      /** A node or V8 flag for the server process (repeatable), e.g. --server-flag=--single-threaded-gc: for finding what grows. */
+      'server-flag': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -527,7 +585,8 @@ async function main(): Promise<number> {
   const headers = { authorization: `Bearer ${token}` };
   const snapshotDir = values['heap-snapshots'];
   const snapshotFlags = snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`];
-  const { child, baseUrl } = await startChild('ours', [...(traceGc ? ['--trace-gc'] : []), ...snapshotFlags, bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], dataDir, childEnv(), root, 120_000);
+  const probeFlags = ['--require', join(root, 'dist', 'bench', 'memory-probe.js')];
+  const { child, baseUrl } = await startChild('ours', [...(traceGc ? ['--trace-gc'] : []), ...snapshotFlags, ...probeFlags, ...(values['server-flag'] ?? []), bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], dataDir, childEnv({ MEMORY_PROBE: '1' }), root, 120_000);
   assertLoopback(baseUrl);
   const url = new URL(baseUrl);
   const port = Number(url.port);
@@ -577,12 +636,14 @@ async function main(): Promise<number> {
   // the heap V8 has committed after the latest GC of any kind (scavenges come several a second).
   const fullGcs: FullGc[] = [];
   let v8CommittedMb = NaN;
+  let probe: ProbeReading | undefined;
   let gcText = '';
   child.process.stdout!.on('data', (text: string) => {
     gcText += text;
     const lines = gcText.split('\n');
     gcText = lines.pop()!;
     for (const line of lines) {
+      probe = parseProbeLine(line) ?? probe;
       const match = /(Mark-Compact|Scavenge)[^\d]*?([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
       if (!match) continue;
       v8CommittedMb = Number(match[5]);
@@ -632,6 +693,8 @@ async function main(): Promise<number> {
     fileMb: memory?.fileMb ?? NaN,
     v8CommittedMb,
     cpuMs: cpuMsOf(pid),
+    probe,
+    split: anonSplitOf(pid),
   });
   const samples: Sample[] = [sampleAt(0, atStart)];
   let sampleTimer: NodeJS.Timeout | undefined;
@@ -753,16 +816,18 @@ async function main(): Promise<number> {
       last.fileMb.toFixed(1),
       (((last.cpuMs - first.cpuMs) / 1000 / span) * 100).toFixed(0),
       ...(traceGc ? [String(gcs.length), heapList(gcs), last.v8CommittedMb.toFixed(1)] : []),
+      ...partsOf(last).map((mb) => mb.toFixed(1)),
     ]);
   }
   process.stdout.write(
     `\nthe samples (memory at the end of each interval):\n` +
       formatTable(
-        ['interval', 'req/s', 'errors', 'server RSS MB', 'anonymous MB', 'file-backed MB', 'server CPU %', ...(traceGc ? ['full GCs', 'V8 heap after full GC MB', 'V8 committed MB'] : [])],
+        ['interval', 'req/s', 'errors', 'server RSS MB', 'anonymous MB', 'file-backed MB', 'server CPU %', ...(traceGc ? ['full GCs', 'V8 heap after full GC MB', 'V8 committed MB'] : []), ...PART_NAMES],
         windows,
-        (i) => (i >= 1 && i <= 7) || i === 10,
+        (i) => (i >= 1 && i <= 7) || (traceGc ? i >= 9 : i > 7),
       ),
   );
+  process.stdout.write(`\n${partSlopes(samples, warmUpS)}\n`);
 
   // Set by the sampler's callback, which the compiler does not follow.
   const markMemory = atMark as Memory | null;

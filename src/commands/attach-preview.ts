@@ -4,11 +4,10 @@ import { PreviewAttached } from '../../events/previews';
 import type { SessionState } from '../../projections/session-state';
 import { ApiError } from '../errors';
 import { previewVariantId } from '../schemas/preview';
-import { absolutePath, patternMessages } from '../schemas/session';
+import { absolutePath, describedPattern } from '../schemas/session';
 
 /** Somewhere in it, a character other than white space. */
-const VISIBLE = '\\S';
-patternMessages[VISIBLE] = 'must hold a character other than white space';
+const VISIBLE = describedPattern('\\S', 'must hold a character other than white space');
 
 /** POST /sessions/{id}/previews: an absolute path to a readable audio file, an optional name and id. */
 export const attachPreviewBodySchema = {

@@ -91,6 +91,6 @@ export const previewFileErrors: ErrorDocs = {
 };
 
 export const idempotencyErrors: ErrorDocs = {
-  invalid_request: ['Idempotency-Key must be 1-255 visible ASCII characters.'],
+  invalid_request: ['Idempotency-Key must be 1-255 visible ASCII characters.', 'Idempotency-Key is empty: send 1-255 visible ASCII characters, or leave the header out.'],
   idempotency_key_reused: [],
 };

@@ -44,9 +44,8 @@ const session = {
   version: 7,
 };
 
-const newSession = {
-  ...session,
-  id: OTHER_SESSION_ID,
+/** What the create request set, as the SessionCreated event records it. */
+const newSessionFields = {
   title: 'Summer Anthem',
   kind: 'Logic Pro',
   status: 'draft',
@@ -55,6 +54,12 @@ const newSession = {
   notes: '',
   client: null,
   projectPath: '/Users/ana/Music/Summer Anthem.logicx',
+};
+
+const newSession = {
+  ...session,
+  id: OTHER_SESSION_ID,
+  ...newSessionFields,
   projectOriginalPath: '/Users/ana/Music/Summer Anthem.logicx',
   lastOpened: null,
   previewStatus: 'none',
@@ -76,16 +81,7 @@ const sessionCreatedEvent = {
   version: 1,
   type: 'SessionCreated',
   schemaVersion: 2,
-  data: {
-    title: 'Summer Anthem',
-    kind: 'Logic Pro',
-    status: 'draft',
-    accent: 'default',
-    tags: ['pop'],
-    notes: '',
-    client: null,
-    projectPath: '/Users/ana/Music/Summer Anthem.logicx',
-  },
+  data: newSessionFields,
   meta,
   hash: '9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e',
 };

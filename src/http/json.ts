@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { setTextBody } from './response-body';
 
 /**
  * Sets a JSON response body, serialised here. Given an object, Koa first asks whether it is a web
@@ -8,5 +9,5 @@ import type { Context } from 'koa';
  */
 export function sendJson(ctx: Context, value: unknown): void {
   ctx.type = 'application/json';
-  ctx.body = JSON.stringify(value);
+  setTextBody(ctx, JSON.stringify(value));
 }

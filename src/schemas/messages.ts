@@ -35,8 +35,11 @@ export const DESCRIBED_KEYWORDS: ReadonlySet<string> = new Set([
   'anyOf',
 ]);
 
-/** Keywords that hold other schemas or only annotate: they never fail on their own. */
-export const SILENT_KEYWORDS: ReadonlySet<string> = new Set(['properties', 'items', 'description', 'title', 'readOnly', 'examples', 'default', '$comment']);
+/**
+ * Keywords that hold other schemas or only annotate: they never fail on their own (ajv reports a
+ * failed allOf as the failures of its parts, each worded above).
+ */
+export const SILENT_KEYWORDS: ReadonlySet<string> = new Set(['properties', 'items', 'allOf', 'description', 'title', 'readOnly', 'examples', 'default', '$comment']);
 
 /** What a number counts, for a number rule registered here (`a number of seconds from 0 to 86400`). */
 const numberUnits = new WeakMap<object, string>();

@@ -1,4 +1,4 @@
-import { ABSOLUTE_PATH, absolutePath, HEX_COLOUR, nullable, patternMessages, trimmedText, writableSessionFields } from './session';
+import { ABSOLUTE_PATH, absolutePath, describedPattern, HEX_COLOUR, nullable, trimmedText, writableSessionFields } from './session';
 
 /*
  * The session's writable fields as clients may send them (contract §5.1): what form-based and
@@ -18,29 +18,29 @@ const BLANK = '\\s*';
  * spaces or underscores (`In Progress`, `in_progress`); 1-`max` characters once trimmed, or blank.
  */
 function formSlug(max: number) {
-  const pattern = `^(?:${BLANK}|${BLANK}(?=[A-Za-z0-9 _-]{0,${max - 1}}[A-Za-z0-9]\\s*$)[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*${BLANK})$`;
-  patternMessages[pattern] = `must be a slug of 1-${max} letters, digits and single dashes (a space or an underscore counts as a dash)`;
+  const pattern = describedPattern(
+    `^(?:${BLANK}|${BLANK}(?=[A-Za-z0-9 _-]{0,${max - 1}}[A-Za-z0-9]\\s*$)[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*${BLANK})$`,
+    `must be a slug of 1-${max} letters, digits and single dashes (a space or an underscore counts as a dash)`,
+  );
   return { type: 'string', pattern } as const;
 }
 
 /** Text the server trims, at most `max` characters without the white space at either end, or blank. */
 function formText(max: number) {
-  const pattern = `^(?:${BLANK}|${BLANK}\\S(?:[\\s\\S]{0,${max - 2}}\\S)?${BLANK})$`;
-  patternMessages[pattern] = `must be at most ${max} characters, not counting white space at either end`;
+  const pattern = describedPattern(`^(?:${BLANK}|${BLANK}\\S(?:[\\s\\S]{0,${max - 2}}\\S)?${BLANK})$`, `must be at most ${max} characters, not counting white space at either end`);
   return { type: 'string', pattern } as const;
 }
 
-const NOT_BLANK = '\\S';
-patternMessages[NOT_BLANK] = 'cannot be empty: leave it out to keep the current value';
+/** Anchored, so it is not the preview name's `\S`, which is told something else. */
+const NOT_BLANK = describedPattern('^\\s*\\S', 'cannot be empty: leave it out to keep the current value');
 
 /** On PATCH a blank kind, status or accent is refused: there is no default to fall back to. */
 const notBlank = <const S extends object>(schema: S) => ({ allOf: [{ type: 'string', pattern: NOT_BLANK }, schema] }) as const;
 
-const NO_COMMA = '^[^,]*$';
-patternMessages[NO_COMMA] = 'cannot contain a comma: the tags filter splits on commas';
+const NO_COMMA = describedPattern('^[^,]*$', 'cannot contain a comma: the tags filter splits on commas');
 
-const BLANK_OR_ABSOLUTE_PATH = `^(?:${BLANK}$|${ABSOLUTE_PATH.slice(1)})`;
-patternMessages[BLANK_OR_ABSOLUTE_PATH] = 'must be an absolute path or ""';
+/** Only ever inside nullable(): the message names all three ways to say "no project". */
+const BLANK_OR_ABSOLUTE_PATH = describedPattern(`^(?:${BLANK}$|${ABSOLUTE_PATH.slice(1)})`, 'must be an absolute path (or "" or null for none)');
 
 const accent = { anyOf: [formSlug(32), { type: 'string', pattern: HEX_COLOUR }] } as const;
 

@@ -21,12 +21,22 @@ export const patternMessages: Record<string, string> = {
 };
 
 /**
+ * `pattern`, told as `message`. A message belongs to the pattern's text, so two rules that share a
+ * pattern must mean the same: a second meaning would silently replace the first.
+ */
+export function describedPattern<const P extends string>(pattern: P, message: string): P {
+  const known = patternMessages[pattern];
+  if (known !== undefined && known !== message) throw new Error(`the pattern ${pattern} is told both "${known}" and "${message}"`);
+  patternMessages[pattern] = message;
+  return pattern;
+}
+
+/**
  * Text the server trims: 1 to `max` characters once the white space at either end is gone. A
  * pattern rather than minLength/maxLength, which would count the spaces the server drops.
  */
 export function trimmedText(max: number) {
-  const pattern = `^\\s*\\S(?:[\\s\\S]{0,${max - 2}}\\S)?\\s*$`;
-  patternMessages[pattern] = `must be 1-${max} characters, not counting white space at either end`;
+  const pattern = describedPattern(`^\\s*\\S(?:[\\s\\S]{0,${max - 2}}\\S)?\\s*$`, `must be 1-${max} characters, not counting white space at either end`);
   return { type: 'string', pattern } as const;
 }
 

@@ -179,7 +179,7 @@ describe('fidelity: form values and tags with commas (issue 18 items 3 and 5, co
     it('a relative path: 400 saying an absolute path, "" or null', async () => {
       const response = await server.api('POST', '/sessions', { json: { title: 't', projectPath: 'Music/a.als' } });
 
-      assertError(response, 400, 'invalid_request', 'projectPath must be an absolute path or "" or null.');
+      assertError(response, 400, 'invalid_request', 'projectPath must be an absolute path (or "" or null for none) and at most 4096 characters long.');
     });
   });
 

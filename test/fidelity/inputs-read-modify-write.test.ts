@@ -25,6 +25,8 @@ describe('fidelity: read-modify-write (issue 18 item 2, contract §5.1)', () => 
     assert.equal(response.status, 201, response.text);
     return response.body.data as Json;
   };
+  const staleVersionMessage = (version: number) =>
+    `version is read-only: the body says ${version} but the session is at version ${version + 1}, so it has changed since it was read. Read it again and apply your change to what it is now.`;
   const get = async (path: string) => {
     const response = await server.api('GET', path);
     assert.equal(response.status, 200, response.text);
@@ -167,17 +169,28 @@ describe('fidelity: read-modify-write (issue 18 item 2, contract §5.1)', () => 
 
       const response = await server.api('PATCH', `/sessions/${id}`, { json: { ...stale, title: 'Mine' } });
 
-      assertError(
-        response,
-        400,
-        'invalid_request',
-        `version is read-only: the body says ${stale.version} but the session is at version ${stale.version + 1}, so it has changed since it was read. Read it again and apply your change to what it is now.`,
-      );
+      assertError(response, 400, 'invalid_request', staleVersionMessage(stale.version));
+      // Timestamps are whole seconds: a change within the second the copy was read leaves updatedAt as it was.
+      const current = await get(`/sessions/${id}`);
+      assert.deepEqual(response.body.error.details, [
+        { field: '/version', message: `is read-only: the session is at version ${stale.version + 1}` },
+        ...(current.updatedAt === stale.updatedAt ? [] : [{ field: '/updatedAt', message: 'is read-only' }]),
+      ]);
+      assert.equal(head(), before);
+    });
+
+    it('a copy read in an earlier second: the stale version first, then its updatedAt', async () => {
+      const { id } = await create();
+      const stale: Json = { ...(await get(`/sessions/${id}`)), updatedAt: '2025-01-15T12:34:56Z' };
+      assert.equal((await server.api('PATCH', `/sessions/${id}`, { json: { notes: 'Someone else' } })).status, 200);
+
+      const response = await server.api('PATCH', `/sessions/${id}`, { json: { ...stale, title: 'Mine' } });
+
+      assertError(response, 400, 'invalid_request', staleVersionMessage(stale.version));
       assert.deepEqual(response.body.error.details, [
         { field: '/version', message: `is read-only: the session is at version ${stale.version + 1}` },
         { field: '/updatedAt', message: 'is read-only' },
       ]);
-      assert.equal(head(), before);
     });
 
     it('a version that is not a number is named without quoting it', async () => {

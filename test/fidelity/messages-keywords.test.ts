@@ -3,6 +3,7 @@ import { ApiError } from '../../src/errors';
 import { describe as describeProblem } from '../../src/schemas/messages';
 import { compileBody } from '../../src/schemas/validate';
 import { validatorFor } from '../../src/schemas/validators';
+import { describedPattern, patternMessages } from '../../src/schemas/session';
 
 /*
  * Issue 18, item 7, the keywords no request schema uses today: a rule added tomorrow (an enum of
@@ -47,6 +48,15 @@ describe('fidelity: messages for every keyword describe knows (issue 18, item 7)
   for (const [keyword, schema, body, message] of cases) {
     it(`${keyword}: "${message}"`, () => assert.equal(refusal(schema, body).message, message));
   }
+
+  it('a pattern has one sentence: given the same one again it is kept, given another it throws (a bare \\S once told PATCH "must hold a character")', () => {
+    const pattern = '^x-only-in-this-test$';
+    assert.equal(describedPattern(pattern, 'must be x'), pattern);
+    assert.equal(describedPattern(pattern, 'must be x'), pattern);
+    assert.throws(() => describedPattern(pattern, 'must be y'), { message: 'the pattern ^x-only-in-this-test$ is told both "must be x" and "must be y"' });
+    assert.equal(patternMessages[pattern], 'must be x');
+    delete patternMessages[pattern];
+  });
 
   it('format (date-time, uri, others) and a keyword it has no sentence for, described from the errors ajv gives', () => {
     const schema = object({ at: { type: 'string', format: 'date-time' }, home: { type: 'string', format: 'uri' }, list: { type: 'array', uniqueItems: true } });

@@ -48,8 +48,11 @@ const SCHEMAS: Record<string, { schema: object; method: string; path: (id: strin
 
 const one = (field: string, message: string): Detail[] => [{ field, message }];
 const TRIMMED_TITLE = 'must be 1-200 characters, not counting white space at either end';
-const SLUG_32 = 'must be a lowercase slug (a-z, 0-9 and single dashes) and 1-32 characters long';
+const SLUG_32 = 'must be a slug of 1-32 letters, digits and single dashes (a space or an underscore counts as a dash)';
 const ABSOLUTE_PATH = 'must be an absolute path and at most 4096 characters long';
+const PROJECT_PATH = 'must be an absolute path (or "" or null for none) and at most 4096 characters long';
+const NOT_EMPTY = 'cannot be empty: leave it out to keep the current value';
+const NO_COMMA = 'cannot contain a comma: the tags filter splits on commas';
 const VARIANT_ID = 'must be 1-64 letters, digits, _ or -, starting with a letter or digit';
 const tooMany = (count: number, item: unknown) => Array.from({ length: count }, () => item);
 const longPath = `/${'a'.repeat(4096)}`;
@@ -63,9 +66,8 @@ const BODY_CASES: BodyCase[] = [
   { schema: 'createSession', keyword: 'pattern', what: 'a title of spaces only', body: { title: '   ' }, message: `title ${TRIMMED_TITLE}.`, details: one('/title', TRIMMED_TITLE) },
   { schema: 'createSession', keyword: 'pattern', what: 'a title of 201 characters', body: { title: 'x'.repeat(201) }, message: `title ${TRIMMED_TITLE}.`, details: one('/title', TRIMMED_TITLE) },
   { schema: 'createSession', keyword: 'type', what: 'a number for the title', body: { title: 42 }, message: 'title must be a string.', details: one('/title', 'must be a string') },
-  { schema: 'createSession', keyword: 'pattern', what: 'a kind of 65 characters', body: { title: 'A', kind: 'k'.repeat(65) }, message: 'kind must be 1-64 characters, not counting white space at either end.', details: one('/kind', 'must be 1-64 characters, not counting white space at either end') },
+  { schema: 'createSession', keyword: 'pattern', what: 'a kind of 65 characters', body: { title: 'A', kind: 'k'.repeat(65) }, message: 'kind must be at most 64 characters, not counting white space at either end.', details: one('/kind', 'must be at most 64 characters, not counting white space at either end') },
   { schema: 'createSession', keyword: 'pattern', what: 'a status with punctuation', body: { title: 'A', status: 'draft!' }, message: `status ${SLUG_32}.`, details: one('/status', SLUG_32) },
-  { schema: 'createSession', keyword: 'minLength', what: 'an empty status', body: { title: 'A', status: '' }, message: `status ${SLUG_32}.`, details: one('/status', SLUG_32) },
   { schema: 'createSession', keyword: 'maxLength', what: 'a status of 33 characters', body: { title: 'A', status: 's'.repeat(33) }, message: `status ${SLUG_32}.`, details: one('/status', SLUG_32) },
   {
     schema: 'createSession',
@@ -88,7 +90,8 @@ const BODY_CASES: BodyCase[] = [
   { schema: 'createSession', keyword: 'maxLength', what: 'notes of 20,001 characters', body: { title: 'A', notes: 'n'.repeat(20001) }, message: 'notes must be at most 20000 characters long.', details: one('/notes', 'must be at most 20000 characters long') },
   { schema: 'createSession', keyword: 'type', what: 'a number for the client', body: { title: 'A', client: 7 }, message: 'client must be a string or null.', details: one('/client', 'must be a string or null') },
   { schema: 'createSession', keyword: 'maxLength', what: 'a client of 201 characters', body: { title: 'A', client: 'c'.repeat(201) }, message: 'client must be at most 200 characters long.', details: one('/client', 'must be at most 200 characters long') },
-  { schema: 'createSession', keyword: 'pattern', what: 'a relative project path', body: { title: 'A', projectPath: 'Music/Song.als' }, message: `projectPath ${ABSOLUTE_PATH}.`, details: one('/projectPath', ABSOLUTE_PATH) },
+  { schema: 'createSession', keyword: 'pattern', what: 'a tag with a comma', body: { title: 'A', tags: ['mix', 'drums,bass'] }, message: `tags[1] ${NO_COMMA}.`, details: one('/tags/1', NO_COMMA) },
+  { schema: 'createSession', keyword: 'pattern', what: 'a relative project path', body: { title: 'A', projectPath: 'Music/Song.als' }, message: `projectPath ${PROJECT_PATH}.`, details: one('/projectPath', PROJECT_PATH) },
   {
     schema: 'createSession',
     keyword: 'required',
@@ -108,14 +111,26 @@ const BODY_CASES: BodyCase[] = [
   { schema: 'updateSession', keyword: 'type', what: 'a JSON string for a body', body: 'draft', message: 'Request body must be an object.', details: one('', 'must be an object') },
   { schema: 'updateSession', keyword: 'additionalProperties', what: 'a field SessionDock does not have', body: { colour: 'red' }, message: 'colour is not a known field.', details: one('/colour', 'is not a known field') },
   { schema: 'updateSession', keyword: 'pattern', what: 'a blank title', body: { title: ' ' }, message: `title ${TRIMMED_TITLE}.`, details: one('/title', TRIMMED_TITLE) },
-  { schema: 'updateSession', keyword: 'minLength', what: 'an empty accent', body: { accent: '' }, message: `accent ${SLUG_32} or a #rrggbb colour.`, details: one('/accent', `${SLUG_32} or a #rrggbb colour`) },
+  { schema: 'updateSession', keyword: 'pattern', what: 'an empty accent', body: { accent: '' }, message: `accent ${NOT_EMPTY}.`, details: one('/accent', NOT_EMPTY) },
+  { schema: 'updateSession', keyword: 'pattern', what: 'a status of spaces', body: { status: '  ' }, message: `status ${NOT_EMPTY}.`, details: one('/status', NOT_EMPTY) },
+  { schema: 'updateSession', keyword: 'pattern', what: 'an empty kind', body: { kind: '' }, message: `kind ${NOT_EMPTY}.`, details: one('/kind', NOT_EMPTY) },
+  { schema: 'updateSession', keyword: 'pattern', what: 'a kind of 65 characters', body: { kind: 'k'.repeat(65) }, message: 'kind must be at most 64 characters, not counting white space at either end.', details: one('/kind', 'must be at most 64 characters, not counting white space at either end') },
+  {
+    schema: 'updateSession',
+    keyword: 'anyOf',
+    what: 'an accent that is neither a slug nor a colour',
+    body: { accent: '#12345' },
+    message: `accent ${SLUG_32} or a #rrggbb colour.`,
+    details: one('/accent', `${SLUG_32} or a #rrggbb colour`),
+  },
   { schema: 'updateSession', keyword: 'maxLength', what: 'a status of 33 characters', body: { status: 's'.repeat(33) }, message: `status ${SLUG_32}.`, details: one('/status', SLUG_32) },
   { schema: 'updateSession', keyword: 'anyOf', what: 'a number for the notes', body: { notes: 5 }, message: 'notes must be a string or null.', details: one('/notes', 'must be a string or null') },
   { schema: 'updateSession', keyword: 'type', what: 'a tag string for the tags', body: { tags: 'mix' }, message: 'tags must be a list or null.', details: one('/tags', 'must be a list or null') },
   { schema: 'updateSession', keyword: 'maxItems', what: '65 tags', body: { tags: Array.from({ length: 65 }, (_, index) => `t${index}`) }, message: 'tags may hold at most 64 tags.', details: one('/tags', 'may hold at most 64 tags') },
   { schema: 'updateSession', keyword: 'pattern', what: 'a variant id with a leading dash', body: { preferredPreviewId: '-main' }, message: `preferredPreviewId ${VARIANT_ID}.`, details: one('/preferredPreviewId', VARIANT_ID) },
-  { schema: 'updateSession', keyword: 'pattern', what: 'a relative project path', body: { projectPath: 'Song.als' }, message: `projectPath ${ABSOLUTE_PATH}.`, details: one('/projectPath', ABSOLUTE_PATH) },
-  { schema: 'updateSession', keyword: 'maxLength', what: 'a project path of 4097 characters', body: { projectPath: longPath }, message: `projectPath ${ABSOLUTE_PATH}.`, details: one('/projectPath', ABSOLUTE_PATH) },
+  { schema: 'updateSession', keyword: 'pattern', what: 'a tag with a comma', body: { tags: ['drums,bass'] }, message: `tags[0] ${NO_COMMA}.`, details: one('/tags/0', NO_COMMA) },
+  { schema: 'updateSession', keyword: 'pattern', what: 'a relative project path', body: { projectPath: 'Song.als' }, message: `projectPath ${PROJECT_PATH}.`, details: one('/projectPath', PROJECT_PATH) },
+  { schema: 'updateSession', keyword: 'maxLength', what: 'a project path of 4097 characters', body: { projectPath: longPath }, message: `projectPath ${PROJECT_PATH}.`, details: one('/projectPath', PROJECT_PATH) },
 
   // PUT /sessions/{id}/notes
   { schema: 'replaceNotes', keyword: 'type', what: 'a JSON array for a body', body: ['notes'], message: 'Request body must be an object.', details: one('', 'must be an object') },
@@ -138,6 +153,8 @@ const BODY_CASES: BodyCase[] = [
     message: 'tags[0] must be 1-48 characters, not counting white space at either end.',
     details: one('/tags/0', 'must be 1-48 characters, not counting white space at either end'),
   },
+
+  { schema: 'replaceTags', keyword: 'pattern', what: 'a tag with a comma', body: { tags: ['mix', 'a,b'] }, message: `tags[1] ${NO_COMMA}.`, details: one('/tags/1', NO_COMMA) },
 
   // POST /sessions/{id}/previews
   { schema: 'attachPreview', keyword: 'type', what: 'a JSON array for a body', body: [], message: 'Request body must be an object.', details: one('', 'must be an object') },
@@ -232,6 +249,7 @@ const QUERY_CASES: Array<{ what: string; path: (id: string) => string; message: 
   { what: 'kind and daw that disagree', path: () => '/sessions?kind=Ableton&daw=Reaper', message: 'kind and daw are the same filter (daw is an alias of kind): give one of them, or the same value in both.' },
   { what: 'a tags page of limit=0', path: () => '/tags?limit=0', message: 'limit must be a whole number of 1 or more.' },
   { what: 'an imports page at offset=x', path: () => '/import?offset=x', message: 'offset must be a whole number of 0 or more.' },
+  { what: 'recent=maybe', path: () => '/sessions?recent=maybe', message: 'recent must be one of true, false, 1, 0, yes, no (in any case).' },
   { what: 'an unknown event type', path: () => '/events?type=SessionRenamed', message: 'type must name an event type, such as SessionCreated; "SessionRenamed" is not one.' },
   { what: 'events after=ten', path: () => '/events?after=ten', message: 'after must be a whole number of 0 or more.' },
   { what: 'sessionId given twice', path: () => '/events?sessionId=a&sessionId=b', message: 'sessionId may be given only once.' },

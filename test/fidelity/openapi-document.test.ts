@@ -257,10 +257,17 @@ describe('fidelity: the OpenAPI document a client is generated from (issue 18, i
         'invalid_request',
         'Idempotency-Key must be 1-255 visible ASCII characters.',
       );
-      assertDocumented('GET /api/v1/events', await server.api('GET', '/events?type=NoSuchEvent'), 400, 'invalid_query', 'type "NoSuchEvent" is not an event type.');
-      assertDocumented('GET /api/v1/sessions/{id}/waveform', await server.api('GET', `/sessions/${id}/waveform?points=20000`), 400, 'invalid_query', 'points must be an integer from 16 to 10000.');
+      assertDocumented(
+        'POST /api/v1/sessions',
+        await server.api('POST', '/sessions', { json: { title: 'Keyed' }, headers: { 'Idempotency-Key': '' } }),
+        400,
+        'invalid_request',
+        'Idempotency-Key is empty: send 1-255 visible ASCII characters, or leave the header out.',
+      );
+      assertDocumented('GET /api/v1/events', await server.api('GET', '/events?type=NoSuchEvent'), 400, 'invalid_query', 'type must name an event type, such as SessionCreated; "NoSuchEvent" is not one.');
+      assertDocumented('GET /api/v1/sessions/{id}/waveform', await server.api('GET', `/sessions/${id}/waveform?points=20000`), 400, 'invalid_query', 'points must be a whole number from 16 to 10000.');
       assertDocumented('POST /api/v1/sessions/{id}/focus', await server.api('POST', `/sessions/${id}/focus`), 501, 'focus_unavailable', 'No client is connected to focus the session.');
-      assertDocumented('GET /api/v1/sessions/{id}/history', await server.api('GET', `/sessions/${id}/history?limit=0`), 400, 'invalid_query', 'limit must be an integer of at least 1.');
+      assertDocumented('GET /api/v1/sessions/{id}/history', await server.api('GET', `/sessions/${id}/history?limit=0`), 400, 'invalid_query', 'limit must be a whole number of 1 or more.');
     });
 
     it('a 409 for a taken variant id, with the id in the message', async () => {

@@ -22,6 +22,7 @@ import { SORT_FIELDS } from '../../../projections/sessions';
 import { sendJson } from '../json';
 import { examples } from '../examples';
 import { idempotencyErrors, mergeErrorDocs, sessionNotFound, sessionWriteErrors } from '../error-docs';
+import { setTextBody } from '../response-body';
 
 const createBodyRules = { readOnlyFields: readOnlySessionFieldNames };
 /** PATCH may choose the preferred variant, which the server otherwise manages. */
@@ -90,7 +91,7 @@ export function sessionRoutes(services: Services) {
         // The same bytes as serialising { data, meta }, from each session's cached text.
         const data = page.items.map((state) => sessionJson.of(state, base)).join(',');
         ctx.type = 'application/json';
-        ctx.body = `{"data":[${data}],"meta":${JSON.stringify({ total: page.total, limit: query.limit, offset: query.offset })}}`;
+        setTextBody(ctx, `{"data":[${data}],"meta":${JSON.stringify({ total: page.total, limit: query.limit, offset: query.offset })}}`);
       },
     }),
 

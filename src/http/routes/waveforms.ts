@@ -90,7 +90,7 @@ export function waveformRoutes(services: Services) {
       query: { ...variantParameter, points: { description: 'Buckets, 16-10,000; default 1000.', schema: { type: 'integer', minimum: 16, maximum: 10000 } } },
       responses: { 200: { description: 'The waveform', schema: dataOf(waveformSchema), example: examples.waveform } },
       errors: mergeErrorDocs(sessionNotFound, variantNotFound, previewFileErrors, {
-        invalid_query: ['points must be an integer from 16 to 10000.'],
+        invalid_query: ['points must be a whole number from 16 to 10000.'],
         overloaded: ['The waveform cannot be computed now: {reason}.'],
       }),
       async handle(ctx) {
