@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { currentEventSchemas } from '../../events/catalogue';
 import { routeTable } from '../../src/http/app';
@@ -266,7 +267,20 @@ describe('fidelity: the OpenAPI document a client is generated from (issue 18, i
       );
       assertDocumented('GET /api/v1/events', await server.api('GET', '/events?type=NoSuchEvent'), 400, 'invalid_query', 'type must name an event type, such as SessionCreated; "NoSuchEvent" is not one.');
       assertDocumented('GET /api/v1/sessions/{id}/waveform', await server.api('GET', `/sessions/${id}/waveform?points=20000`), 400, 'invalid_query', 'points must be a whole number from 16 to 10000.');
-      assertDocumented('POST /api/v1/sessions/{id}/focus', await server.api('POST', `/sessions/${id}/focus`), 501, 'focus_unavailable', 'No client is connected to focus the session.');
+      // No client connected and an opener that cannot be found: the same answer on every machine.
+      const noOpener = await startTestServer({ opener: join(tmpdir(), 'sessiondock-no-such-opener') });
+      try {
+        const unfocused = await noOpener.api('POST', '/sessions', { json: { title: 'Nobody to focus' } });
+        assertDocumented(
+          'POST /api/v1/sessions/{id}/focus',
+          await noOpener.api('POST', `/sessions/${unfocused.body.data.id}/focus`),
+          501,
+          'focus_unavailable',
+          'No client is connected and no opener is available to start the web app.',
+        );
+      } finally {
+        await noOpener.dispose();
+      }
       assertDocumented('GET /api/v1/sessions/{id}/history', await server.api('GET', `/sessions/${id}/history?limit=0`), 400, 'invalid_query', 'limit must be a whole number of 1 or more.');
     });
 
