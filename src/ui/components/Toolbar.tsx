@@ -56,24 +56,8 @@ export function Toolbar() {
           }}
         />
       </label>
-      <label>
-        <span>Kind</span>
-        <select value={current.kind} onChange={(event) => update({ kind: event.currentTarget.value })}>
-          <option value="">Any</option>
-          {KNOWN_KINDS.map((kind) => (
-            <option value={kind}>{kind}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        <span>Status</span>
-        <select value={current.status} onChange={(event) => update({ status: event.currentTarget.value })}>
-          <option value="">Any</option>
-          {COMMON_STATUSES.map((status) => (
-            <option value={status}>{statusLabel(status)}</option>
-          ))}
-        </select>
-      </label>
+      <FilterSelect label="Kind" value={current.kind} options={KNOWN_KINDS} onChange={(kind) => update({ kind })} />
+      <FilterSelect label="Status" value={current.status} options={COMMON_STATUSES} show={statusLabel} onChange={(status) => update({ status })} />
       <label>
         <span>Tags</span>
         <input
@@ -112,5 +96,28 @@ export function Toolbar() {
         Import…
       </button>
     </div>
+  );
+}
+
+interface FilterSelectProps {
+  label: string;
+  value: string;
+  options: readonly string[];
+  show?: (option: string) => string;
+  onChange(value: string): void;
+}
+
+/** One exact-value filter: "Any" or one of `options`. */
+function FilterSelect({ label, value, options, show = (option) => option, onChange }: FilterSelectProps) {
+  return (
+    <label>
+      <span>{label}</span>
+      <select value={value} onChange={(event) => onChange(event.currentTarget.value)}>
+        <option value="">Any</option>
+        {options.map((option) => (
+          <option value={option}>{show(option)}</option>
+        ))}
+      </select>
+    </label>
   );
 }
