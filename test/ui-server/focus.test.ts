@@ -118,4 +118,23 @@ describe('web app: focus starts the app at the session when no app tab is connec
       process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
     }
   });
+
+  it('answers 503 overloaded, with Retry-After, to focus calls past the launches already waiting, and launches the others one by one', async () => {
+    const pids = join(scratch, 'opener.pids');
+    const lingering = join(scratch, 'lingering-opener-many');
+    writeFileSync(lingering, `#!/bin/sh\necho $$ >> ${pids}\nexec sleep 30\n`);
+    chmodSync(lingering, 0o755);
+    const { server, id } = await start(lingering);
+    try {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => server.api('POST', `/sessions/${id}/focus`)));
+      assert.deepEqual(answers.map((answer) => answer.status).sort(), [200, 200, 200, 503, 503]);
+      for (const refused of answers.filter((answer) => answer.status === 503)) {
+        assertError(refused, 503, 'overloaded', 'Web-app launches are waiting: try again shortly.');
+        assert.equal(refused.headers['retry-after'], '2');
+      }
+    } finally {
+      await eventually(async () => (existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').length : 0), (count) => count === 3, 'three openers started');
+      for (const pid of readFileSync(pids, 'utf8').trim().split('\n')) process.kill(Number(pid), 'SIGTERM');
+    }
+  });
 });

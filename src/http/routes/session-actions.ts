@@ -16,13 +16,21 @@ import { mergeErrorDocs, sessionNotFound, sessionWriteErrors } from '../error-do
 
 /** How long a focus waits for the opener to fail before it counts the web app as started. */
 export const FOCUS_LAUNCH_SETTLE_MS = 1500;
+/** Web-app launches running or waiting at once; past it focus answers 503 overloaded rather than queue without end. */
+export const MAX_WAITING_LAUNCHES = 3;
+const LAUNCHES_WAITING = 'Web-app launches are waiting: try again shortly.';
 
 /** The desktop actions (contract §8): open a session's project, and ask UI clients to focus it. */
 export function sessionActionRoutes(services: Services) {
   /** One web-app launch at a time: a script calling focus in a loop starts one browser after another, not all at once. */
   let launching: Promise<unknown> = Promise.resolve();
+  let waitingLaunches = 0;
   const startWebApp = (opener: string, sessionId: string) => {
-    const launched = launching.then(() => launchAndWatch(opener, services.signIn.loginLink(services.origin(), sessionId), FOCUS_LAUNCH_SETTLE_MS));
+    if (waitingLaunches >= MAX_WAITING_LAUNCHES) throw new ApiError('overloaded', LAUNCHES_WAITING, undefined, { 'Retry-After': '2' });
+    waitingLaunches += 1;
+    const launched = launching
+      .then(() => launchAndWatch(opener, services.signIn.loginLink(services.origin(), sessionId), FOCUS_LAUNCH_SETTLE_MS))
+      .finally(() => (waitingLaunches -= 1));
     launching = launched.catch(() => undefined);
     return launched;
   };
@@ -70,7 +78,7 @@ export function sessionActionRoutes(services: Services) {
       tag: 'automation',
       summary: "Focus a session's card: ask the live-stream clients, or start the web app at the session when none is connected",
       responses: { 200: { description: 'A client was asked, or the web app was started at the session', schema: dataOf(actionResultSchema), example: examples.focused } },
-      errors: mergeErrorDocs(sessionNotFound, { focus_unavailable: [], focus_failed: [] }),
+      errors: mergeErrorDocs(sessionNotFound, { focus_unavailable: [], focus_failed: [], overloaded: [LAUNCHES_WAITING] }),
       async handle(ctx) {
         const { id } = readSession(services, ctx);
         if (requestFocus(ctx, id) === 0) {
