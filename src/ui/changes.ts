@@ -3,7 +3,7 @@ import { readHealth } from './app-state';
 import { highlightedId, scrollRequest, selectedIndex } from './components/CardList';
 import { follow } from './live';
 import { go } from './router';
-import { refresh, sessionAt, total } from './session-list';
+import { heldIndexOf, refresh } from './session-list';
 import type { ApiEvent } from './types';
 
 /*
@@ -27,16 +27,6 @@ function refreshSoon(): void {
     refreshTimer = undefined;
     refresh();
   }, REFRESH_EVERY_MS);
-}
-
-/** The index of a session among the cards held, or -1. */
-function heldIndexOf(sessionId: string): number {
-  const count = Math.min(total.value ?? 0, 100_000);
-  for (let index = 0; index < count; index += 1) {
-    const session = sessionAt(index);
-    if (session?.id === sessionId) return index;
-  }
-  return -1;
 }
 
 export function followChanges(): () => void {

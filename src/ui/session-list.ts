@@ -52,6 +52,15 @@ export function sessionAt(index: number): Session | undefined {
   return pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
 }
 
+/** The index of a session among the pages held (at most MAX_PAGES of them), or -1. */
+export function heldIndexOf(sessionId: string): number {
+  for (const [page, sessions] of pages) {
+    const at = sessions.findIndex((session) => session.id === sessionId);
+    if (at >= 0) return page * PAGE_SIZE + at;
+  }
+  return -1;
+}
+
 /** Loads the pages that hold `first`..`last` (indexes of sessions), and forgets the farthest ones. */
 export function needRange(first: number, last: number): void {
   const from = Math.max(0, Math.floor(first / PAGE_SIZE));
